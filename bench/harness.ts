@@ -1,0 +1,26 @@
+/** One measured number. */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(): Promise<Figure[]>;
+}
+
+/** Median wall time of `runs` calls of `work`, in milliseconds, after one warm-up call. */
+export function medianMs(runs: number, work: () => void): number {
+  work();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    work();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}

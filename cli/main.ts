@@ -1,0 +1,39 @@
+import { Command, CommanderError } from "commander";
+import { DeepspError } from "../src/core/errors.ts";
+import { demoCommand } from "./commands/demo.ts";
+import { generateCommand } from "./commands/generate.ts";
+import { infoCommand } from "./commands/info.ts";
+import { materialCommand } from "./commands/material.ts";
+import { pairCommand } from "./commands/pair.ts";
+
+const program = new Command("deepsp")
+  .description(
+    "Capture audio effects into neural networks: material, pairs, training, evaluation, real-time runs.",
+  )
+  .version("0.1.0")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride()
+  .addCommand(demoCommand())
+  .addCommand(generateCommand())
+  .addCommand(materialCommand())
+  .addCommand(pairCommand())
+  .addCommand(infoCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}
+
+/** Prints one clear line for an expected failure and returns the exit code (0 for --help / --version). */
+function report(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode; // commander already printed its message
+  if (error instanceof DeepspError) {
+    console.error(`deepsp: ${error.message}`);
+    return 1;
+  }
+  // A bug, not a user mistake: say so, with the stack for the report.
+  console.error(`deepsp: internal error: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env["DEEPSP_DEBUG"] && error instanceof Error) console.error(error.stack);
+  return 70;
+}
