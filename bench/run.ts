@@ -8,8 +8,9 @@ import { wavBench } from "./audio/wav.ts";
 import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
 import type { Benchmark, Figure } from "./harness.ts";
+import { generateBench } from "./signals/generate.ts";
 
-const benchmarks: Benchmark[] = [wavBench, alignmentBench, windowsMemoryBench];
+const benchmarks: Benchmark[] = [wavBench, generateBench, alignmentBench, windowsMemoryBench];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benchmarks.some((bench) => bench.name === name));

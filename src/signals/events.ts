@@ -12,7 +12,7 @@ import {
   waveforms,
 } from "./common.ts";
 import { sweepModes } from "./oscillators.ts";
-import { checkSweepHz, renderSweep } from "./sweeps.ts";
+import { checkSweepHz, renderSweep, resolveEndHz } from "./sweeps.ts";
 
 /** Audio plus where its blips are: `markers[channel]` lists, in increasing order, the sample indices at
  * which that channel's blips peak. */
@@ -30,7 +30,11 @@ export const chirpsSchema = z
     waveform: z.enum(waveforms).default("sine").describe("sine, triangle, square or sawtooth (band-limited)"),
     mode: z.enum(sweepModes).default("exponential").describe("linear or exponential frequency law"),
     startHz: z.number().positive().default(100).describe("frequency at the start of each chirp, Hz"),
-    endHz: z.number().positive().default(10000).describe("frequency at the end of each chirp, Hz"),
+    endHz: z
+      .number()
+      .positive()
+      .optional()
+      .describe("frequency at the end of each chirp, Hz (default 10000, capped at 0.45 x sampleRate)"),
     chirpSeconds: z.number().positive().default(0.05).describe("length of one chirp, seconds"),
     gapSeconds: z.number().min(0).default(0.2).describe("silence after each chirp, seconds"),
     fadeSeconds: z
@@ -41,7 +45,7 @@ export const chirpsSchema = z
   })
   .superRefine((options, ctx) => {
     checkCommon(options, ctx);
-    checkSweepHz(options, ctx);
+    checkSweepHz(options, 10000, ctx);
     if (options.chirpSeconds > options.seconds) {
       ctx.addIssue({
         code: "custom",
@@ -64,8 +68,9 @@ export function chirps(options: ChirpsOptions = {}): Audio {
   const frames = framesFor(o.seconds, o.sampleRate);
   const chirpFrames = framesFor(o.chirpSeconds, o.sampleRate);
   const fade = Math.min(framesFor(o.fadeSeconds, o.sampleRate), Math.floor(chirpFrames / 2));
+  const endHz = resolveEndHz(o, 10000);
   return finishChannels(o, (channel) => {
-    const [from, to] = channel === 0 ? [o.startHz, o.endHz] : [o.endHz, o.startHz];
+    const [from, to] = channel === 0 ? [o.startHz, endHz] : [endHz, o.startHz];
     const one = renderSweep(chirpFrames, from, to, o.mode, o.waveform, o.sampleRate);
     applyFades(one, fade, fade);
     const out = new Float64Array(frames);

@@ -95,7 +95,7 @@ const SHARES = { sweeps: 0.25, chirps: 0.05, melody: 0.3, chords: 0.1, noise: 0.
  * Levels are peaks relative to `amplitude`; the 0 dB step peaks at exactly `amplitude`. With 2 channels
  * and stereo "independent" every section uses its kind's independent mode, but the blips are identical in
  * all channels so latency can be measured per channel. Sections get their own seeds derived from `seed`.
- * About 1.5 s to render the default 60 s at 48 kHz.
+ * Rendering the default 60 s at 48 kHz takes about 0.7 s mono, 1.5 s with independent stereo.
  */
 export function standard(options: StandardOptions = {}): StandardAudio {
   const o = parseOptions(standardSchema, options, "standard options");

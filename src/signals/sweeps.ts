@@ -29,8 +29,10 @@ export const sweepSchema = z
     endHz: z
       .number()
       .positive()
-      .default(20000)
-      .describe("frequency at the end, Hz (below startHz sweeps down)"),
+      .optional()
+      .describe(
+        "frequency at the end, Hz; below startHz sweeps down (default 20000, capped at 0.45 x sampleRate)",
+      ),
     fadeSeconds: z
       .number()
       .min(0)
@@ -39,18 +41,30 @@ export const sweepSchema = z
   })
   .superRefine((options, ctx) => {
     checkCommon(options, ctx);
-    checkSweepHz(options, ctx);
+    checkSweepHz(options, 20000, ctx);
   });
 
 export type SweepOptions = z.input<typeof sweepSchema>;
 
+/**
+ * endHz as given, or `defaultHz` capped at 0.45 x sampleRate when it is left out, so the default sweep
+ * works at every sample rate (20 kHz at 48 kHz, 9.9 kHz at 22.05 kHz).
+ */
+export function resolveEndHz(
+  options: { sampleRate: number; endHz?: number | undefined },
+  defaultHz: number,
+): number {
+  return options.endHz ?? Math.min(defaultHz, 0.45 * options.sampleRate);
+}
+
 /** Cross-field check shared with chirps: both ends below Nyquist. */
 export function checkSweepHz(
-  options: { sampleRate: number; startHz: number; endHz: number },
+  options: { sampleRate: number; startHz: number; endHz?: number | undefined },
+  defaultEndHz: number,
   ctx: RefineContext,
 ): void {
   checkBelowNyquist("startHz", options.startHz, options.sampleRate, ctx);
-  checkBelowNyquist("endHz", options.endHz, options.sampleRate, ctx);
+  checkBelowNyquist("endHz", resolveEndHz(options, defaultEndHz), options.sampleRate, ctx);
 }
 
 /**
@@ -66,8 +80,9 @@ export function sweep(options: SweepOptions = {}): Audio {
   const o = parseOptions(sweepSchema, options, "sweep options");
   const frames = framesFor(o.seconds, o.sampleRate);
   const fade = Math.min(framesFor(o.fadeSeconds, o.sampleRate), Math.floor(frames / 2));
+  const endHz = resolveEndHz(o, 20000);
   return finishChannels(o, (channel) => {
-    const [from, to] = channel === 0 ? [o.startHz, o.endHz] : [o.endHz, o.startHz];
+    const [from, to] = channel === 0 ? [o.startHz, endHz] : [endHz, o.startHz];
     const out = renderSweep(frames, from, to, o.mode, o.waveform, o.sampleRate);
     applyFades(out, fade, fade);
     return out;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { z } from "zod";
+import type { z } from "zod";
 import { OptionError } from "../../src/core/errors.ts";
 import { builtinMaterials, findMaterial } from "../../src/signals/catalogue.ts";
 
@@ -50,7 +50,9 @@ describe("material catalogue", () => {
     for (const kind of builtinMaterials) assert.equal(findMaterial(kind.name), kind);
     assert.throws(
       () => findMaterial("sweeep"),
-      (e: unknown) => e instanceof OptionError && /unknown material kind "sweeep" \(valid: sweep, tone, chord/.test(e.message),
+      (e: unknown) =>
+        e instanceof OptionError &&
+        /unknown material kind "sweeep" \(valid: sweep, tone, chord/.test(e.message),
     );
   });
 
@@ -66,7 +68,8 @@ describe("material catalogue", () => {
       assert.equal(peak, kind.name === "silence" ? 0 : Math.fround(0.3), `${kind.name} peak`);
       assert.deepEqual(kind.generate(options).channels, audio.channels, `${kind.name} is deterministic`);
       const reseeded = kind.generate({ ...options, seed: 99 }).channels;
-      if (SEEDED.has(kind.name)) assert.notDeepEqual(reseeded, audio.channels, `${kind.name} depends on seed`);
+      if (SEEDED.has(kind.name))
+        assert.notDeepEqual(reseeded, audio.channels, `${kind.name} depends on seed`);
       else assert.deepEqual(reseeded, audio.channels, `${kind.name} ignores seed`);
     }
   });
@@ -93,7 +96,8 @@ describe("material catalogue", () => {
       );
       assert.throws(
         () => kind.generate({ colour: "red" } as never),
-        (e: unknown) => e instanceof OptionError && /unknown option "colour" \(valid: sampleRate, seconds/.test(e.message),
+        (e: unknown) =>
+          e instanceof OptionError && /unknown option "colour" \(valid: sampleRate, seconds/.test(e.message),
       );
       assert.throws(() => kind.generate({ sampleRate: 1000 }), /sampleRate/);
     }

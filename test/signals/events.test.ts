@@ -15,7 +15,13 @@ function nonzero(signal: Float32Array): number[] {
 
 describe("blips", () => {
   test("single-sample impulses of `amplitude` exactly at the documented markers, silence elsewhere", () => {
-    const audio = blips({ seconds: 2, firstSeconds: 0.25, spacingSeconds: 0.5, amplitude: 0.8, sampleRate: 44100 });
+    const audio = blips({
+      seconds: 2,
+      firstSeconds: 0.25,
+      spacingSeconds: 0.5,
+      amplitude: 0.8,
+      sampleRate: 44100,
+    });
     assert.deepEqual(audio.markers, [[11025, 33075, 55125, 77175]]);
     assert.deepEqual(nonzero(audio.channels[0]!), audio.markers[0]);
     for (const marker of audio.markers[0]!) assert.equal(audio.channels[0]![marker], Math.fround(0.8));
@@ -46,7 +52,10 @@ describe("blips", () => {
   test("invalid options name the field", () => {
     assert.throws(() => blips({ firstSeconds: 5, seconds: 2 }), /firstSeconds/);
     assert.throws(() => blips({ widthSeconds: 0.6, spacingSeconds: 0.5 }), /widthSeconds/);
-    assert.throws(() => blips({ spacingSeconds: -1 }), (e: unknown) => e instanceof OptionError && /spacingSeconds/.test(e.message));
+    assert.throws(
+      () => blips({ spacingSeconds: -1 }),
+      (e: unknown) => e instanceof OptionError && /spacingSeconds/.test(e.message),
+    );
   });
 });
 
@@ -58,7 +67,10 @@ describe("chirps", () => {
     const one = sweep({ seconds: 0.05, startHz: 200, endHz: 8000, fadeSeconds: 0.002 }).channels[0]!;
     for (const start of [0, 12000, 24000, 36000]) {
       assert.deepEqual(channel.subarray(start, start + 2400), one, `chirp at ${start}`);
-      assert.ok(channel.subarray(start + 2400, start + 12000).every((x) => x === 0), `gap after ${start}`);
+      assert.ok(
+        channel.subarray(start + 2400, start + 12000).every((x) => x === 0),
+        `gap after ${start}`,
+      );
     }
   });
 

@@ -49,7 +49,10 @@ describe("standard", () => {
     assert.equal(expectedStart, channel.length);
     const kinds = new Set(audio.sections.map((section) => section.kind));
     assert.deepEqual([...kinds].sort(), ["blips", "chirps", "chord", "melody", "noise", "silence", "sweep"]);
-    assert.ok(audio.sections.at(-1)!.end - audio.sections.at(-1)!.start >= 48000, "ends in at least 1 s of silence");
+    assert.ok(
+      audio.sections.at(-1)!.end - audio.sections.at(-1)!.start >= 48000,
+      "ends in at least 1 s of silence",
+    );
   });
 
   test("standardLayout gives the same markers and sections without rendering", () => {
@@ -88,7 +91,10 @@ describe("standard", () => {
   });
 
   test("invalid options name the field", () => {
-    assert.throws(() => standard({ seconds: 10 }), (e: unknown) => e instanceof OptionError && /seconds: expected >= 20/.test(e.message));
+    assert.throws(
+      () => standard({ seconds: 10 }),
+      (e: unknown) => e instanceof OptionError && /seconds: expected >= 20/.test(e.message),
+    );
     assert.throws(() => standard({ levelsDb: [3] }), /levelsDb/);
     assert.throws(() => standard({ levelsDb: [] }), /levelsDb/);
   });

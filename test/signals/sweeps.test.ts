@@ -171,13 +171,6 @@ describe("sweep", () => {
     }
   });
 
-  test("10 s of a 20 Hz..20 kHz saw sweep at 48 kHz renders in well under 2 s", () => {
-    const started = performance.now();
-    sweep({ waveform: "sawtooth", startHz: 20, endHz: 20000, seconds: 10, sampleRate: 48000 });
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 2000, `${elapsed.toFixed(0)} ms`);
-  });
-
   test("stereo: identical copies channel 0; independent sweeps the other way (uncorrelated)", () => {
     const mono = sweep({ seconds: 1 });
     const same = sweep({ seconds: 1, channels: 2 });

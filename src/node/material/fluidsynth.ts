@@ -160,8 +160,7 @@ async function soundfontReason(): Promise<string | undefined> {
 export const pianoKind: ExternalMaterialKind<typeof pianoSchema> = {
   name: "piano",
   description:
-    "Solo piano rendered by fluidsynth (FluidR3 GM SoundFont, dry): a seeded melody over chords with changing " +
-    "left-hand patterns, registers and dynamics. Deterministic for a seed.",
+    "seeded solo piano (melody over chords) rendered dry by fluidsynth with the FluidR3 GM SoundFont",
   schema: pianoSchema,
   requires: REQUIRES,
   unavailableReason: soundfontReason,
@@ -174,8 +173,7 @@ export const pianoKind: ExternalMaterialKind<typeof pianoSchema> = {
 export const guitarKind: ExternalMaterialKind<typeof guitarSchema> = {
   name: "guitar",
   description:
-    "Guitar rendered by fluidsynth (FluidR3 GM SoundFont, dry): seeded sections of strummed barre chords and " +
-    "single-note pentatonic lines. Deterministic for a seed.",
+    "seeded guitar (strummed chords, single-note lines) rendered dry by fluidsynth with FluidR3 GM",
   schema: guitarSchema,
   requires: REQUIRES,
   unavailableReason: soundfontReason,

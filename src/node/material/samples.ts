@@ -149,8 +149,7 @@ function* clipOrder(names: readonly string[], shuffle: boolean, seed: number): G
 export const samplesKind: ExternalMaterialKind<typeof samplesSchema> = {
   name: "samples",
   description:
-    "Recorded clips from the Sonic Pi library (npm supersonic-scsynth-samples, CC0): guitar, drum loops, ambient, " +
-    "bass or percussion, each at the same peak, joined with short gaps. Deterministic for a seed.",
+    "CC0 recordings from the Sonic Pi library (guitar, drum loops, ambient, bass, percussion), joined with gaps",
   schema: samplesSchema,
   requires: [],
   unavailableReason: async () => {

@@ -156,8 +156,7 @@ function repeatToLength(audio: Audio, frames: number): Audio {
 export const speechKind: ExternalMaterialKind<typeof speechSchema> = {
   name: "speech",
   description:
-    "Synthetic speech from espeak-ng (any installed voice, speaking rate, pitch; default text: Harvard sentences " +
-    "in a seeded order). The seed only orders the built-in sentences. Deterministic.",
+    "synthetic speech from espeak-ng (voice, speed, pitch; default text: Harvard sentences in seeded order)",
   schema: speechSchema,
   requires: REQUIRES,
   unavailableReason: () => missingPrograms(REQUIRES),
