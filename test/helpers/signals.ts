@@ -24,3 +24,16 @@ export function mono(sampleRate: number, samples: Float32Array): Audio {
 export function map(x: Float32Array, f: (value: number) => number): Float32Array {
   return x.map(f);
 }
+
+/** Pearson correlation of two equal-length signals (without removing the mean: audio is ~zero-mean). */
+export function correlation(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import type { z } from "zod";
 import { OptionError } from "../../src/core/errors.ts";
 import { builtinMaterials, findMaterial } from "../../src/signals/catalogue.ts";
+import { correlation } from "../helpers/signals.ts";
 
 /** Short options every kind accepts (standard needs 20 s). */
 function quick(name: string): { seconds: number } {
@@ -11,18 +12,6 @@ function quick(name: string): { seconds: number } {
 
 /** Kinds whose output depends on the seed in mono. */
 const SEEDED = new Set(["chord", "melody", "noise", "standard"]);
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe("material catalogue", () => {
   test("lists the nine kinds, each with a one-line description", () => {

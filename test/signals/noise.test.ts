@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { OptionError } from "../../src/core/errors.ts";
 import { powerSpectrum } from "../../src/dsp/fft.ts";
 import { noise } from "../../src/signals/noise.ts";
+import { correlation } from "../helpers/signals.ts";
 
 const RATE = 48000;
 
@@ -52,18 +53,6 @@ function moments(signal: Float32Array): { mean: number; rms: number; kurtosis: n
   m2 /= signal.length;
   m4 /= signal.length;
   return { mean, rms: Math.sqrt(m2 + mean * mean), kurtosis: m4 / (m2 * m2), peak };
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 describe("noise", () => {

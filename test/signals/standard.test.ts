@@ -2,20 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { OptionError } from "../../src/core/errors.ts";
 import { standard, standardLayout } from "../../src/signals/standard.ts";
+import { correlation } from "../helpers/signals.ts";
 
 const peakOf = (signal: Float32Array) => signal.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe("standard", () => {
   // one render shared by the checks below (20 s, the shortest allowed)

@@ -4,6 +4,7 @@ import { OptionError } from "../../src/core/errors.ts";
 import { powerSpectrum } from "../../src/dsp/fft.ts";
 import { addBandLimited, addBandLimitedReference, sweepPhase } from "../../src/signals/oscillators.ts";
 import { sweep } from "../../src/signals/sweeps.ts";
+import { correlation } from "../helpers/signals.ts";
 
 const RATE = 48000;
 
@@ -19,18 +20,6 @@ function zeroCrossingHz(signal: Float32Array, center: number, width: number, sam
     if ((a < 0 && b >= 0) || (a >= 0 && b < 0)) times.push(n + a / (a - b));
   }
   return ((times.length - 1) / (2 * (times.at(-1)! - times[0]!))) * sampleRate;
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 /** A naive (not band-limited) sawtooth following the same phase law: the thing band-limiting must beat. */

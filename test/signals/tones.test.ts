@@ -7,6 +7,7 @@ import { midiToHz } from "../../src/signals/common.ts";
 import { addPiano, addPluck } from "../../src/signals/instruments.ts";
 import { melody } from "../../src/signals/melody.ts";
 import { chord, tone } from "../../src/signals/tones.ts";
+import { correlation } from "../helpers/signals.ts";
 
 const RATE = 48000;
 
@@ -32,18 +33,6 @@ function strongPeaks(signal: Float32Array, maxHz: number): number[] {
       peaks.push(k * binHz);
   }
   return peaks;
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 const peakOf = (signal: Float32Array) => signal.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
