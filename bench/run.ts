@@ -9,8 +9,9 @@ import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
 import type { Benchmark, Figure } from "./harness.ts";
 import { generateBench } from "./signals/generate.ts";
+import { trainingBench } from "./train/throughput.ts";
 
-const benchmarks: Benchmark[] = [wavBench, generateBench, alignmentBench, windowsMemoryBench];
+const benchmarks: Benchmark[] = [wavBench, generateBench, alignmentBench, windowsMemoryBench, trainingBench];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benchmarks.some((bench) => bench.name === name));

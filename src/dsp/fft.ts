@@ -24,13 +24,14 @@ export class RealFft {
   /** spectrum[2k], spectrum[2k+1] = Re, Im of bin k, k = 0..size/2. `signal` is [size] real samples. */
   forward(spectrum: Float64Array, signal: ArrayLike<number>): void {
     this.fft.realTransform(this.full, signal);
-    spectrum.set(this.full.subarray(0, this.size + 2));
+    // Plain loops rather than set(subarray(...)): a subarray view per call is garbage in training loops.
+    for (let i = 0; i < this.size + 2; i++) spectrum[i] = this.full[i]!;
   }
 
   /** Inverse of `forward`: signal[n] = (1 / size) sum_k X[k] e^{2 pi i k n / size} for a Hermitian spectrum. */
   inverse(signal: Float64Array, spectrum: Float64Array): void {
     const half = this.size / 2;
-    this.full.set(spectrum.subarray(0, this.size + 2));
+    for (let i = 0; i < this.size + 2; i++) this.full[i] = spectrum[i]!;
     for (let k = 1; k < half; k++) {
       // X[size - k] = conj(X[k])
       this.full[2 * (this.size - k)] = spectrum[2 * k]!;

@@ -1,0 +1,189 @@
+import { DeepspError } from "../../core/errors.ts";
+import type { ActivationKind, Floats } from "../kernels/types.ts";
+import { ActivationLayer, GatedLayer } from "../layers/activation.ts";
+import { Conv1dLayer } from "../layers/conv.ts";
+import type { Layer } from "../layers/layer.ts";
+import { reuse, type Sequence } from "../layers/sequence.ts";
+import { type FloatType, Parameters } from "../parameters.ts";
+import type { Model } from "./model.ts";
+
+export interface TcnConfig {
+  /** Audio channels in and out. Default 1. */
+  channels?: number;
+  /** Hidden channels. Default 16. */
+  width?: number;
+  /** Default 3. */
+  kernelSize?: number;
+  /** One dilated layer per entry. Default 1, 2, 4, ..., 512. */
+  dilations?: number[];
+  /** tanh(a) * sigmoid(b) gating (WaveNet) or a plain activation. Default true. */
+  gated?: boolean;
+  /** Activation when not gated. Default "tanh". */
+  activation?: ActivationKind;
+  /** "valid" (default): the input carries receptiveField - 1 samples of history; "causal": zero history. */
+  padding?: "valid" | "causal";
+}
+
+/**
+ * Temporal convolution network in WaveNet form: a 1x1 input conv to `width` channels; per dilation, a
+ * dilated causal conv (to 2 x width when gated), the activation, a 1x1 residual conv added to the layer's
+ * input, and the activation added to a skip sum; a 1x1 head from the skip sum to the output channels.
+ * The same network as the gated TCN in ../shared/bench-anchors/torch_bench.py with padding "causal".
+ */
+export class TcnModel implements Model {
+  readonly architecture = "tcn";
+  readonly parameters: Parameters;
+  readonly receptiveField: number;
+  readonly channels: number;
+  readonly config: Required<TcnConfig>;
+  private readonly input: Conv1dLayer;
+  private readonly convs: Conv1dLayer[] = [];
+  private readonly activations: Layer[] = [];
+  private readonly residuals: Conv1dLayer[] = [];
+  private readonly head: Conv1dLayer;
+  /** Per layer: its input h_i and the gradient buffer for it. */
+  private hidden: Sequence[] = [];
+  private readonly hiddenBuffers: (Floats | undefined)[] = [];
+  private readonly hiddenGrads: (Floats | undefined)[] = [];
+  private skip: Floats | undefined;
+  private gatedGrad: Floats | undefined;
+
+  constructor(config: TcnConfig = {}, options: { seed?: number; floatType?: FloatType } = {}) {
+    this.config = {
+      channels: 1,
+      width: 16,
+      kernelSize: 3,
+      dilations: Array.from({ length: 10 }, (_, i) => 2 ** i),
+      gated: true,
+      activation: "tanh",
+      padding: "valid",
+      ...config,
+    };
+    const { channels, width, kernelSize, dilations, gated, activation, padding } = this.config;
+    if (dilations.length === 0)
+      throw new DeepspError("model/config", "tcn: dilations must list at least one layer");
+    this.channels = channels;
+    this.input = new Conv1dLayer("input", { inChannels: channels, outChannels: width, kernelSize: 1 });
+    dilations.forEach((dilation, i) => {
+      const outChannels = gated ? 2 * width : width;
+      this.convs.push(
+        new Conv1dLayer(`layers.${i}.conv`, {
+          inChannels: width,
+          outChannels,
+          kernelSize,
+          dilation,
+          padding,
+        }),
+      );
+      this.activations.push(
+        gated
+          ? new GatedLayer(`layers.${i}.gate`)
+          : new ActivationLayer(`layers.${i}.activation`, activation),
+      );
+      this.residuals.push(
+        new Conv1dLayer(`layers.${i}.residual`, { inChannels: width, outChannels: width, kernelSize: 1 }),
+      );
+    });
+    this.head = new Conv1dLayer("head", { inChannels: width, outChannels: channels, kernelSize: 1 });
+    const layers: Layer[] = [
+      this.input,
+      ...this.convs.flatMap((conv, i) => [conv, this.activations[i]!, this.residuals[i]!]),
+      this.head,
+    ];
+    this.parameters = new Parameters(
+      layers.flatMap((layer) => layer.parameterSpecs()),
+      options.floatType,
+    );
+    this.parameters.initialize(options.seed ?? 0);
+    for (const layer of layers) layer.bind(this.parameters);
+    this.receptiveField =
+      padding === "causal" ? 1 : 1 + (kernelSize - 1) * dilations.reduce((sum, d) => sum + d, 0);
+  }
+
+  forward(x: Sequence): Sequence {
+    let h = this.input.forward(x);
+    this.hidden = [];
+    const gatedOutputs: Sequence[] = [];
+    this.convs.forEach((conv, i) => {
+      this.hidden.push(h);
+      const g = this.activations[i]!.forward(conv.forward(h));
+      const r = this.residuals[i]!.forward(g);
+      // h_{i+1} = the last g.length samples of h_i + residual(g): valid convs shorten the signal.
+      const next = reuse(this.hiddenBuffers[i], r.data.length, r.data);
+      this.hiddenBuffers[i] = next;
+      next.set(r.data);
+      addCropped(next, r, h.data, h.length);
+      h = { ...r, data: next };
+      gatedOutputs.push(g);
+    });
+    const last = gatedOutputs[gatedOutputs.length - 1]!;
+    this.skip = reuse(this.skip, last.data.length, last.data);
+    this.skip.fill(0);
+    for (const g of gatedOutputs) addCropped(this.skip, last, g.data, g.length);
+    return this.head.forward({ ...last, data: this.skip });
+  }
+
+  backward(dOutput: Sequence): void {
+    const dSkip = this.head.backward(dOutput, true)!;
+    // Gradient of h_{i+1}; the last layer's h feeds nothing (only the skip sum reaches the head): null.
+    let dNext: Floats | null = null;
+    let nextLength = dSkip.length;
+    for (let i = this.convs.length - 1; i >= 0; i--) {
+      const hi = this.hidden[i]!;
+      const width = this.config.width;
+      // dg = d(skip) (cropped to this layer's length) + d(residual input).
+      const dg = reuse(this.gatedGrad, hi.batch * width * nextLength, dSkip.data);
+      this.gatedGrad = dg;
+      dg.fill(0);
+      addPadded(dg, nextLength, dSkip.data, dSkip.length, hi.batch * width);
+      if (dNext !== null) {
+        const dr = this.residuals[i]!.backward(
+          { data: dNext, batch: hi.batch, channels: width, length: nextLength },
+          true,
+        )!;
+        for (let j = 0; j < dg.length; j++) dg[j]! += dr.data[j]!;
+      }
+      const dz = this.activations[i]!.backward(
+        { data: dg, batch: hi.batch, channels: width, length: nextLength },
+        true,
+      )!;
+      const dh = this.convs[i]!.backward(dz, true)!;
+      const dHidden = reuse(this.hiddenGrads[i], hi.data.length, hi.data);
+      this.hiddenGrads[i] = dHidden;
+      dHidden.set(dh.data);
+      if (dNext !== null) addPadded(dHidden, hi.length, dNext, nextLength, hi.batch * width);
+      dNext = dHidden;
+      nextLength = hi.length;
+    }
+    this.input.backward(
+      { data: dNext!, batch: dOutput.batch, channels: this.config.width, length: nextLength },
+      false,
+    );
+  }
+
+  toConfig(): { architecture: string } & Required<TcnConfig> {
+    return { architecture: this.architecture, ...this.config };
+  }
+}
+
+/** dst[row, t] += src[row, t + srcLength - dst.length]: adds the last dstLength samples of each src row. */
+function addCropped(dst: Floats, dstShape: Sequence, src: Floats, srcLength: number): void {
+  const rows = dstShape.batch * dstShape.channels;
+  const length = dstShape.length;
+  const offset = srcLength - length;
+  for (let row = 0; row < rows; row++) {
+    const d = row * length;
+    const s = row * srcLength + offset;
+    for (let t = 0; t < length; t++) dst[d + t]! += src[s + t]!;
+  }
+}
+
+/** dst[row, t + dstLength - srcLength] += src[row, t]: the adjoint of addCropped. */
+function addPadded(dst: Floats, dstLength: number, src: Floats, srcLength: number, rows: number): void {
+  const offset = dstLength - srcLength;
+  for (let row = 0; row < rows; row++) {
+    const d = row * dstLength + offset;
+    const s = row * srcLength;
+    for (let t = 0; t < srcLength; t++) dst[d + t]! += src[s + t]!;
+  }
+}
