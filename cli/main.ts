@@ -5,6 +5,8 @@ import { generateCommand } from "./commands/generate.ts";
 import { infoCommand } from "./commands/info.ts";
 import { materialCommand } from "./commands/material.ts";
 import { pairCommand } from "./commands/pair.ts";
+import { processCommand } from "./commands/process.ts";
+import { trainCommand } from "./commands/train.ts";
 
 const program = new Command("deepsp")
   .description(
@@ -17,6 +19,8 @@ const program = new Command("deepsp")
   .addCommand(generateCommand())
   .addCommand(materialCommand())
   .addCommand(pairCommand())
+  .addCommand(trainCommand())
+  .addCommand(processCommand())
   .addCommand(infoCommand());
 
 try {

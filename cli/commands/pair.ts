@@ -1,12 +1,12 @@
 import { Command, Option } from "commander";
 import { describeFormat } from "../../src/audio/wav.ts";
-import { OptionError } from "../../src/core/errors.ts";
 import { type PreparedPair, preparePairForTraining } from "../../src/data/dataset.ts";
 import type { PairOptions } from "../../src/data/pair.ts";
 import { parseSplitSpec, ROLES } from "../../src/data/split.ts";
 import type { WindowOptions } from "../../src/data/windows.ts";
 import { readWavFile, writeJsonFile } from "../../src/node/files.ts";
 import { formatSeconds, formatTable, printJson, warn } from "../output.ts";
+import { integer, number, parseAlign } from "../parse.ts";
 
 interface PairCommandOptions {
   input: string;
@@ -98,7 +98,7 @@ export function pairCommand(): Command {
 }
 
 /** The human-readable part of a pair report (also used by the demo). */
-export function printPairReport(prepared: PreparedPair): void {
+export function printPairReport(prepared: PreparedPair, options: { windows?: boolean } = {}): void {
   const { report, roles } = prepared;
   console.log(
     `pair:   ${report.sampleRate} Hz, ${report.inputChannels} -> ${report.targetChannels} channel(s), ${formatSeconds(report.seconds)} after alignment`,
@@ -120,40 +120,13 @@ export function printPairReport(prepared: PreparedPair): void {
     `levels: input peak ${report.input.peakDb.toFixed(1)} dBFS rms ${report.input.rmsDb.toFixed(1)} dBFS; ` +
       `target peak ${report.target.peakDb.toFixed(1)} dBFS rms ${report.target.rmsDb.toFixed(1)} dBFS`,
   );
-  const rows = [["role", "seconds", "regions (s)", "windows"]];
+  const windows = options.windows ?? true;
+  const rows = [["role", "seconds", "regions (s)", ...(windows ? ["windows"] : [])]];
   for (const role of ROLES) {
     const summary = roles[role];
     const regions =
       summary.regionsSeconds.map(([from, to]) => `${from.toFixed(2)}-${to.toFixed(2)}`).join(" ") || "-";
-    rows.push([role, summary.seconds.toFixed(2), regions, String(summary.windows)]);
+    rows.push([role, summary.seconds.toFixed(2), regions, ...(windows ? [String(summary.windows)] : [])]);
   }
   console.log(formatTable(rows));
-}
-
-function parseAlign(text: string): PairOptions["align"] {
-  if (text === "detect" || text === "none") return text;
-  const samples = Number(text);
-  if (text.trim() === "" || !Number.isInteger(samples)) {
-    throw new OptionError(
-      "options/invalid",
-      `--align must be "detect", "none" or a whole number of samples, got "${text}"`,
-    );
-  }
-  return samples;
-}
-
-function number(text: string, flag: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value)) {
-    throw new OptionError("options/invalid", `${flag} must be a number, got "${text}"`);
-  }
-  return value;
-}
-
-function integer(text: string, flag: string, minimum: number): number {
-  const value = number(text, flag);
-  if (!Number.isInteger(value) || value < minimum) {
-    throw new OptionError("options/invalid", `${flag} must be a whole number >= ${minimum}, got "${text}"`);
-  }
-  return value;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Audio } from "../audio/audio.ts";
 import { type DecodedWav, decodeWav, encodeWav, type WavEncoding } from "../audio/wav.ts";
@@ -11,8 +11,8 @@ export class FileError extends DeepspError {}
 
 /**
  * Writes `data` so that `path` either keeps its old content or gets the whole new content, never a part:
- * the bytes go to a temporary file in the same folder, which is then renamed over `path` (atomic on one
- * file system). The temporary file is removed if anything fails. Refuses to replace an existing file
+ * the bytes go to a temporary file in the same folder, flushed to disk, then renamed over `path` (atomic
+ * on one file system). The temporary file is removed if anything fails. Refuses to replace an existing file
  * unless `overwrite` is true, so nothing a user made is lost by accident.
  */
 export async function writeFileAtomic(
@@ -28,7 +28,14 @@ export async function writeFileAtomic(
   }
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeFile(temporary, data);
+    // fsync before the rename: after a crash or power loss the new name never points at unwritten data.
+    const file = await open(temporary, "wx");
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -24,6 +24,7 @@ export class MlpModel implements Model {
   readonly architecture = "mlp";
   readonly parameters: Parameters;
   readonly receptiveField: number;
+  readonly recurrent = false;
   readonly channels = 1;
   readonly config: Required<MlpConfig>;
   private readonly layers: Layer[] = [];
@@ -82,6 +83,10 @@ export class MlpModel implements Model {
     let d: Sequence | null = { data: dOutput.data, batch: batch * outLength, channels: 1, length: 1 };
     for (let i = this.layers.length - 1; i >= 0 && d !== null; i--) d = this.layers[i]!.backward(d, i > 0);
   }
+
+  setCarryState(): void {}
+
+  resetState(): void {}
 
   toConfig(): { architecture: string } & Required<MlpConfig> {
     return { architecture: this.architecture, ...this.config };

@@ -34,6 +34,7 @@ export class TcnModel implements Model {
   readonly architecture = "tcn";
   readonly parameters: Parameters;
   readonly receptiveField: number;
+  readonly recurrent = false;
   readonly channels: number;
   readonly config: Required<TcnConfig>;
   private readonly input: Conv1dLayer;
@@ -160,6 +161,10 @@ export class TcnModel implements Model {
       false,
     );
   }
+
+  setCarryState(): void {}
+
+  resetState(): void {}
 
   toConfig(): { architecture: string } & Required<TcnConfig> {
     return { architecture: this.architecture, ...this.config };

@@ -1,0 +1,232 @@
+import { DeepspError } from "../core/errors.ts";
+import type { ActivationKind } from "../nn/kernels/types.ts";
+import { activateRows, addRows, convBlock, copySamples, gateRows, scaleRows } from "./kernels.ts";
+
+const EMPTY = new Float32Array(0);
+
+/**
+ * A multichannel signal inside a processor: per channel one row of `stride` samples holding `keep` samples of
+ * history followed by the current block at `pos` (channel c, block sample t at data[c * stride + pos + t]).
+ * The rows are several blocks long; when the next block would not fit, the last `keep` samples of each row are
+ * copied to its front (an occasional copy, amortised over the blocks since the last one). keep = 0 makes a
+ * plain block buffer.
+ */
+export class Signal {
+  readonly channels: number;
+  /** History samples kept before the block: at least (kernelSize - 1) * dilation of every conv reading it. */
+  readonly keep: number;
+  data: Float32Array = EMPTY;
+  stride = 0;
+  pos = 0;
+  private saved: Float32Array = EMPTY;
+
+  constructor(channels: number, keep: number) {
+    this.channels = channels;
+    this.keep = keep;
+  }
+
+  /** Allocates zeroed rows for blocks of up to maxBlock samples. */
+  allocate(maxBlock: number): void {
+    this.stride = this.keep === 0 ? maxBlock : this.keep + Math.max(2 * maxBlock, 4 * this.keep, 1024);
+    this.data = new Float32Array(this.channels * this.stride);
+    this.saved = new Float32Array(this.keep === 0 ? 0 : this.data.length);
+    this.pos = this.keep;
+  }
+
+  /** Makes room for a block of `frames` samples at `pos`. */
+  begin(frames: number): void {
+    if (this.pos + frames > this.stride) this.shift();
+  }
+
+  /** The block is done: it becomes history. */
+  advance(frames: number): void {
+    if (this.keep !== 0) this.pos += frames;
+  }
+
+  /** Moves the last `keep` samples of every row to its front. */
+  shift(): void {
+    const { data, stride, pos, keep } = this;
+    if (pos !== keep) {
+      for (let c = 0; c < this.channels; c++)
+        data.copyWithin(c * stride, c * stride + pos - keep, c * stride + pos);
+    }
+    this.pos = keep;
+  }
+
+  /** Remembers the current history (as the state `restore` returns to). */
+  save(): void {
+    this.shift();
+    if (this.keep !== 0) this.saved.set(this.data);
+  }
+
+  restore(): void {
+    if (this.keep !== 0) this.data.set(this.saved);
+    this.pos = this.keep;
+  }
+}
+
+/** One step of a conv graph's block program. */
+export type Op =
+  | {
+      kind: "conv";
+      src: Signal;
+      dst: Signal;
+      /** [outChannels, inChannels / groups, kernelSize] */
+      weight: Float32Array;
+      bias: Float32Array | null;
+      inChannels: number;
+      outChannels: number;
+      kernelSize: number;
+      dilation: number;
+      groups: number;
+      /** Add into dst instead of overwriting it. */
+      accumulate: boolean;
+    }
+  | { kind: "activate"; signal: Signal; channels: number; activation: ActivationKind }
+  /** dst[c] = src[c] * sigmoid(src[channels + c]) (src's first half already activated). */
+  | { kind: "gate"; src: Signal; dst: Signal; channels: number }
+  | { kind: "add"; dst: Signal; src: Signal; channels: number }
+  | { kind: "zero"; signal: Signal }
+  /** scale: one value (in an array: a number passed to a function that is not inlined would be boxed). */
+  | { kind: "scale"; signal: Signal; scale: Float64Array };
+
+/** A conv model as a block program: the signals it keeps and the ops that run once per block, in order. */
+export interface GraphPlan {
+  /** Audio channels in and out. */
+  channels: number;
+  /** Where the input block is written. */
+  input: Signal;
+  /** Where the output block is read from. */
+  output: Signal;
+  signals: Signal[];
+  ops: Op[];
+  /**
+   * Zeros run through the graph from zero histories before the first real sample (receptiveField - 1 of a
+   * 'valid' model), so every history holds what the trained model computes over its zero prefix.
+   */
+  prewarm: number;
+}
+
+/** Runs one instance of a GraphPlan (one set of histories: one stream). */
+export class GraphCore {
+  readonly channels: number;
+  private readonly plan: GraphPlan;
+  private readonly signals: Signal[];
+  private readonly ops: Op[];
+
+  constructor(plan: GraphPlan) {
+    for (const op of plan.ops) {
+      if (op.kind === "conv" && op.src.keep < (op.kernelSize - 1) * op.dilation) {
+        throw new DeepspError(
+          "runtime/plan",
+          `a conv with kernel ${op.kernelSize} and dilation ${op.dilation} reads a signal keeping only ${op.src.keep} samples of history`,
+        );
+      }
+    }
+    this.plan = plan;
+    this.channels = plan.channels;
+    this.signals = plan.signals;
+    this.ops = plan.ops;
+  }
+
+  prepare(maxBlock: number): void {
+    for (const signal of this.signals) signal.allocate(maxBlock);
+    // Silence through the graph (zero histories before it) puts the trained model's zero-prefix state in place.
+    const zeros: Float32Array[] = [];
+    const sink: Float32Array[] = [];
+    for (let c = 0; c < this.channels; c++) {
+      zeros.push(new Float32Array(maxBlock));
+      sink.push(new Float32Array(maxBlock));
+    }
+    for (let done = 0; done < this.plan.prewarm; ) {
+      const frames = Math.min(maxBlock, this.plan.prewarm - done);
+      this.ingest(zeros, 0, 0, frames);
+      this.render(sink, 0, 0, frames);
+      done += frames;
+    }
+    for (const signal of this.signals) signal.save();
+  }
+
+  restore(): void {
+    const signals = this.signals;
+    for (let i = 0; i < signals.length; i++) signals[i]!.restore();
+  }
+
+  /** Copies input[first + c][offset, offset + frames) into the graph. */
+  ingest(input: readonly Float32Array[], first: number, offset: number, frames: number): void {
+    const signals = this.signals;
+    for (let i = 0; i < signals.length; i++) signals[i]!.begin(frames);
+    const x = this.plan.input;
+    for (let c = 0; c < this.channels; c++)
+      copySamples(x.data, c * x.stride + x.pos, input[first + c]!, offset, frames);
+  }
+
+  /** Runs the block program and writes output[first + c][offset, offset + frames). */
+  render(output: Float32Array[], first: number, offset: number, frames: number): void {
+    const ops = this.ops;
+    for (let i = 0; i < ops.length; i++) runOp(ops[i]!, frames);
+    const y = this.plan.output;
+    for (let c = 0; c < this.channels; c++)
+      copySamples(output[first + c]!, offset, y.data, c * y.stride + y.pos, frames);
+    const signals = this.signals;
+    for (let i = 0; i < signals.length; i++) signals[i]!.advance(frames);
+  }
+}
+
+function runOp(op: Op, frames: number): void {
+  switch (op.kind) {
+    case "conv": {
+      const { src, dst } = op;
+      convBlock(
+        dst.data,
+        dst.pos,
+        dst.stride,
+        src.data,
+        src.pos - (op.kernelSize - 1) * op.dilation,
+        src.stride,
+        op.weight,
+        op.bias,
+        op.inChannels,
+        op.outChannels,
+        op.kernelSize,
+        op.dilation,
+        op.groups,
+        frames,
+        op.accumulate,
+      );
+      return;
+    }
+    case "activate":
+      activateRows(op.signal.data, op.signal.pos, op.signal.stride, op.channels, frames, op.activation);
+      return;
+    case "gate": {
+      const { src, dst, channels } = op;
+      const b = src.pos + channels * src.stride;
+      gateRows(dst.data, dst.pos, dst.stride, src.data, src.pos, b, src.stride, channels, frames);
+      return;
+    }
+    case "add":
+      addRows(
+        op.dst.data,
+        op.dst.pos,
+        op.dst.stride,
+        op.src.data,
+        op.src.pos,
+        op.src.stride,
+        op.channels,
+        frames,
+      );
+      return;
+    case "zero": {
+      const { signal } = op;
+      for (let c = 0; c < signal.channels; c++) {
+        const row = c * signal.stride + signal.pos;
+        for (let t = 0; t < frames; t++) signal.data[row + t] = 0;
+      }
+      return;
+    }
+    case "scale":
+      scaleRows(op.signal.data, op.signal.pos, op.signal.stride, op.signal.channels, frames, op.scale);
+      return;
+  }
+}
