@@ -54,6 +54,7 @@ interface TrainCommandOptions {
   epochs: string;
   batchSize?: string;
   lr?: string;
+  lrDecay?: string;
   window?: string;
   burnIn?: string;
   truncate?: string;
@@ -95,6 +96,10 @@ export function trainCommand(): Command {
     .option("--epochs <n>", "epochs to train", "30")
     .option("--batch-size <n>", "windows per optimizer step (default: the preset's)")
     .option("--lr <rate>", "initial learning rate (default: the preset's)")
+    .option(
+      "--lr-decay <gamma>",
+      "multiply the learning rate by gamma after every epoch (default: the preset's schedule)",
+    )
     .option("--window <frames>", "target samples per training window (default: the preset's)")
     .option(
       "--burn-in <frames>",
@@ -182,7 +187,9 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
     epochs: integer(options.epochs, "--epochs", 1),
     batchSize: options.batchSize ? integer(options.batchSize, "--batch-size", 1) : preset.training.batchSize,
     learningRate: options.lr ? number(options.lr, "--lr") : preset.training.learningRate,
-    schedule: preset.training.schedule,
+    schedule: options.lrDecay
+      ? ({ type: "exponential", gamma: number(options.lrDecay, "--lr-decay") } as const)
+      : preset.training.schedule,
     loss: options.loss ? (parseJson(options.loss, "--loss") as LossConfig) : preset.training.loss,
     windowLength: options.window ? integer(options.window, "--window", 1) : preset.training.windowLength,
     overlap: number(options.overlap, "--overlap"),
@@ -292,13 +299,26 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
   console.log(`model: ${options.out}\nlog and checkpoints: ${runDir}`);
 }
 
+/**
+ * The training recipe: --preset, else the default preset of --arch or of --model-config's architecture,
+ * else lstm-16. With --model-config the preset supplies only the training defaults.
+ */
 function choosePreset(options: TrainCommandOptions): Preset {
-  const preset = findPreset(options.preset ?? DEFAULT_PRESET[options.arch ?? "lstm"]);
-  if (options.arch && options.preset && preset.model.architecture !== options.arch) {
-    throw new OptionError(
-      "options/invalid",
-      `--preset ${preset.name} is a ${preset.model.architecture} model, not --arch ${options.arch}`,
-    );
+  const configArchitecture = options.modelConfig
+    ? parseModelConfig(parseJson(options.modelConfig, "--model-config"), "--model-config").architecture
+    : undefined;
+  const architecture = options.arch ?? configArchitecture;
+  const preset = findPreset(options.preset ?? DEFAULT_PRESET[architecture ?? "lstm"]);
+  for (const [flag, wanted] of [
+    ["--arch", options.arch],
+    ["--model-config", configArchitecture],
+  ] as const) {
+    if (wanted && preset.model.architecture !== wanted) {
+      throw new OptionError(
+        "options/invalid",
+        `--preset ${preset.name} is a ${preset.model.architecture} model, but ${flag} is ${wanted}`,
+      );
+    }
   }
   return preset;
 }
