@@ -9,6 +9,8 @@ export interface Figure {
 export interface Benchmark {
   name: string;
   description: string;
+  /** Minutes long: runs only when named (`npm run bench -- <name>`), not in the default set. */
+  slow?: boolean;
   run(): Promise<Figure[]>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- name ...]`: runs the benchmarks (all, or those named), prints one line per figure and
+ * `npm run bench [-- name ...]`: runs the benchmarks (all but the slow ones, or those named), prints one line per figure and
  * writes every figure to bench/results/<timestamp>.json so runs can be compared. Never part of `npm test`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -9,9 +9,17 @@ import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
 import type { Benchmark, Figure } from "./harness.ts";
 import { generateBench } from "./signals/generate.ts";
+import { studyLowpassBench } from "./study/lowpass.ts";
 import { trainingBench } from "./train/throughput.ts";
 
-const benchmarks: Benchmark[] = [wavBench, generateBench, alignmentBench, windowsMemoryBench, trainingBench];
+const benchmarks: Benchmark[] = [
+  wavBench,
+  generateBench,
+  alignmentBench,
+  windowsMemoryBench,
+  trainingBench,
+  studyLowpassBench,
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benchmarks.some((bench) => bench.name === name));
@@ -24,7 +32,7 @@ if (unknown.length > 0) {
 
 const figures: (Figure & { bench: string })[] = [];
 for (const bench of benchmarks) {
-  if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
+  if (wanted.length > 0 ? !wanted.includes(bench.name) : bench.slow) continue;
   console.log(`\n== ${bench.name}: ${bench.description}`);
   for (const figure of await bench.run()) {
     figures.push({ bench: bench.name, ...figure });

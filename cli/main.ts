@@ -5,6 +5,7 @@ import { generateCommand } from "./commands/generate.ts";
 import { infoCommand } from "./commands/info.ts";
 import { materialCommand } from "./commands/material.ts";
 import { pairCommand } from "./commands/pair.ts";
+import { presetsCommand } from "./commands/presets.ts";
 import { processCommand } from "./commands/process.ts";
 import { trainCommand } from "./commands/train.ts";
 
@@ -20,6 +21,7 @@ const program = new Command("deepsp")
   .addCommand(materialCommand())
   .addCommand(pairCommand())
   .addCommand(trainCommand())
+  .addCommand(presetsCommand())
   .addCommand(processCommand())
   .addCommand(infoCommand());
 

@@ -27,9 +27,9 @@ function assertFails(result: ReturnType<typeof deepsp>, pattern: RegExp): void {
 test("--help works for every command and every material kind", () => {
   const top = deepsp("--help");
   assert.equal(top.code, 0);
-  for (const command of ["demo", "generate", "material", "pair", "info"])
-    assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
-  for (const command of [["demo"], ["pair"], ["info"], ["material", "list"], ["generate"]]) {
+  const commands = ["demo", "generate", "material", "pair", "train", "presets", "process", "info"];
+  for (const command of commands) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+  for (const command of [...commands.filter((c) => c !== "material").map((c) => [c]), ["material", "list"]]) {
     const help = deepsp(...command, "--help");
     assert.equal(help.code, 0, command.join(" "));
     assert.match(help.stdout, /^Usage: deepsp /);
@@ -154,11 +154,13 @@ test("pair reports the latency it finds; mismatched files fail with the reason",
 
 test("the demo runs end to end on built-in material and writes its report", () => {
   const out = join(dir, "demo");
-  const result = deepsp("demo", "--out", out, "--seconds", "20");
+  const result = deepsp("demo", "--out", out, "--seconds", "20", "--epochs", "1");
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /latency put in: 96 samples; found: 96/);
+  assert.match(result.stdout, /test ESR \d\.\d+e-?\d+ \(passing the input through: /);
+  assert.ok(JSON.parse(readFileSync(join(out, "model.json"), "utf8")).metadata.metrics.validationEsr > 0);
   const report = JSON.parse(readFileSync(join(out, "pair-report.json"), "utf8"));
   assert.equal(report.pair.delay.delaySamples, 96);
   // A second run into a folder the user named needs --force.
-  assertFails(deepsp("demo", "--out", out, "--seconds", "20"), /already exists/);
+  assertFails(deepsp("demo", "--out", out, "--seconds", "20", "--epochs", "1"), /already exists/);
 });

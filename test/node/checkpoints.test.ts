@@ -13,12 +13,7 @@ import {
   writeCheckpoint,
 } from "../../src/node/checkpoints.ts";
 import { withTempDir } from "../../src/node/tools.ts";
-import {
-  base64ToBytes,
-  bytesToBase64,
-  CheckpointError,
-  checkpointToJson,
-} from "../../src/train/checkpoint.ts";
+import { CheckpointError, checkpointToJson } from "../../src/train/checkpoint.ts";
 import { runKillTestTraining } from "../fixtures/train-child.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -130,16 +125,6 @@ test("a damaged or incompatible checkpoint is refused with the file and field na
     await write(good);
     assert.equal((await readCheckpoint(path)).epochsCompleted, 1);
   });
-});
-
-test("the platform-neutral base64 codec matches Node's and rejects malformed text", () => {
-  for (let length = 0; length < 12; length++) {
-    const bytes = Uint8Array.from({ length }, (_, i) => (i * 97 + length * 13) & 255);
-    const text = bytesToBase64(bytes);
-    assert.equal(text, Buffer.from(bytes).toString("base64"));
-    assert.deepEqual(base64ToBytes(text), bytes);
-  }
-  for (const bad of ["A", "AB=C", "A===", "AA*A", "AAAA="]) assert.equal(base64ToBytes(bad), null, bad);
 });
 
 test("stray temporary files are recognised and removed", async () => {

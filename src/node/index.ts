@@ -1,0 +1,19 @@
+/** deepsp's Node-only API: files (atomic writes), checkpoints, external tools and material. */
+export {
+  checkpointSaver,
+  readCheckpoint,
+  readRunCheckpoint,
+  removeTemporaryFiles,
+  writeCheckpoint,
+} from "./checkpoints.ts";
+export {
+  FileError,
+  readFileBytes,
+  readWavFile,
+  writeFileAtomic,
+  writeJsonFile,
+  writeWavFile,
+} from "./files.ts";
+export { externalMaterials } from "./material/index.ts";
+export { readModelFile, writeModelFile } from "./model-files.ts";
+export { findProgram, runTool } from "./tools.ts";
