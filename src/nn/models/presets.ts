@@ -175,18 +175,18 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: "seedconv-dense",
-    description: "the study's conv net with a fully connected middle (filters mixed at each sample)",
+    description: "the study's conv net with a fully connected middle and tanh: 16 filters of 32 taps, tied",
     model: {
       architecture: "seedconv",
-      filters: 32,
+      filters: 16,
       kernelSize: 32,
       middle: "dense",
       tied: true,
-      activation: "relu",
+      activation: "tanh",
     },
     training: {
       loss: MSE,
-      learningRate: 0.001,
+      learningRate: 0.003,
       schedule: { type: "constant" },
       windowLength: 2048,
       batchSize: 16,
