@@ -7,6 +7,7 @@ import { cpus } from "node:os";
 import { wavBench } from "./audio/wav.ts";
 import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
+import { effectsBench } from "./effects/render.ts";
 import type { Benchmark, Figure } from "./harness.ts";
 import { generateBench } from "./signals/generate.ts";
 import { studyLowpassBench } from "./study/lowpass.ts";
@@ -18,6 +19,7 @@ const benchmarks: Benchmark[] = [
   alignmentBench,
   windowsMemoryBench,
   trainingBench,
+  effectsBench,
   studyLowpassBench,
 ];
 

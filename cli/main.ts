@@ -1,12 +1,14 @@
 import { Command, CommanderError } from "commander";
 import { DeepspError } from "../src/core/errors.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { effectsCommand } from "./commands/effects.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { infoCommand } from "./commands/info.ts";
 import { materialCommand } from "./commands/material.ts";
 import { pairCommand } from "./commands/pair.ts";
 import { presetsCommand } from "./commands/presets.ts";
 import { processCommand } from "./commands/process.ts";
+import { renderCommand } from "./commands/render.ts";
 import { trainCommand } from "./commands/train.ts";
 
 const program = new Command("deepsp")
@@ -19,6 +21,8 @@ const program = new Command("deepsp")
   .addCommand(demoCommand())
   .addCommand(generateCommand())
   .addCommand(materialCommand())
+  .addCommand(effectsCommand())
+  .addCommand(renderCommand())
   .addCommand(pairCommand())
   .addCommand(trainCommand())
   .addCommand(presetsCommand())

@@ -31,3 +31,12 @@ export function parseAlign(text: string): PairOptions["align"] {
   }
   return samples;
 }
+
+/** Parses a JSON flag value, with a message naming the flag. */
+export function parseJson(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new OptionError("options/invalid", `${flag} is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -40,12 +40,23 @@ export function schemaValues(schema: z.ZodObject, parsed: Record<string, unknown
   return values;
 }
 
-interface FieldInfo {
+export interface FieldInfo {
   type: string;
   elementType?: string;
   description?: string;
   default?: unknown;
   choices?: string[];
+  /** Numbers: the schema's bounds, when finite. */
+  min?: number;
+  max?: number;
+}
+
+/** Every field of a strict object schema, described for listings (`deepsp effects list`). */
+export function describeSchema(schema: z.ZodObject): ({ name: string } & FieldInfo)[] {
+  return Object.entries(schema.shape).map(([name, field]) => ({
+    name,
+    ...describeField(field as z.ZodType),
+  }));
 }
 
 function describeField(field: z.ZodType): FieldInfo {
@@ -77,6 +88,11 @@ function describeField(field: z.ZodType): FieldInfo {
     }
   }
   if (def.type === "literal") info.type = typeof (def as { values?: unknown[] }).values?.[0];
+  if (def.type === "number") {
+    const { minValue, maxValue } = inner as unknown as { minValue: number | null; maxValue: number | null };
+    if (minValue !== null && Number.isFinite(minValue) && Math.abs(minValue) < 2 ** 52) info.min = minValue;
+    if (maxValue !== null && Number.isFinite(maxValue) && Math.abs(maxValue) < 2 ** 52) info.max = maxValue;
+  }
   return info;
 }
 

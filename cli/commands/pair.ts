@@ -1,16 +1,33 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { Command, Option } from "commander";
 import { describeFormat } from "../../src/audio/wav.ts";
+import { OptionError } from "../../src/core/errors.ts";
 import { type PreparedPair, preparePairForTraining } from "../../src/data/dataset.ts";
 import type { PairOptions } from "../../src/data/pair.ts";
 import { parseSplitSpec, ROLES } from "../../src/data/split.ts";
 import type { WindowOptions } from "../../src/data/windows.ts";
-import { readWavFile, writeJsonFile } from "../../src/node/files.ts";
+import {
+  formatChain,
+  parseChain,
+  renderChain,
+  resolveChain,
+  resolvedChain,
+} from "../../src/effects/chain.ts";
+import { DEEPSP_VERSION } from "../../src/io/model-file.ts";
+import { nodeEffects } from "../../src/node/effect-registry.ts";
+import { readWavFile, writeJsonFile, writeWavFile } from "../../src/node/files.ts";
 import { formatSeconds, formatTable, printJson, warn } from "../output.ts";
-import { integer, number, parseAlign } from "../parse.ts";
+import { integer, number, parseAlign, parseJson } from "../parse.ts";
+import { allMaterials } from "./material.ts";
 
 interface PairCommandOptions {
-  input: string;
-  target: string;
+  input?: string;
+  target?: string;
+  material?: string;
+  materialOptions?: string;
+  effect?: string;
+  out?: string;
   resample?: boolean;
   channels: NonNullable<PairOptions["channels"]>;
   align: string;
@@ -28,10 +45,14 @@ interface PairCommandOptions {
 export function pairCommand(): Command {
   return new Command("pair")
     .description(
-      "check an input/target recording pair, find its latency, split it and count training windows",
+      "check an input/target pair (find its latency, split it, count training windows), or make one from material and an effect chain",
     )
-    .requiredOption("-i, --input <file>", "the dry input WAV")
-    .requiredOption("-t, --target <file>", "the same audio after the effect (WAV)")
+    .option("-i, --input <file>", "the dry input WAV")
+    .option("-t, --target <file>", "the same audio after the effect (WAV)")
+    .option("--material <kind>", "make a pair: generate this material (deepsp material list) ...")
+    .option("--material-options <json>", 'its options as JSON, e.g. \'{"seconds":60,"sampleRate":44100}\'')
+    .option("-e, --effect <chain>", "... render it through this effect chain (deepsp effects list) ...")
+    .option("-o, --out <folder>", "... and write input.wav, target.wav and provenance.json into this folder")
     .option("--resample", "resample the target to the input's rate when they differ")
     .addOption(
       new Option("--channels <mode>", "how channel counts must relate")
@@ -55,9 +76,10 @@ export function pairCommand(): Command {
     )
     .option("--json", "print the report as JSON")
     .option("--report <file>", "also write the report as JSON to this file")
-    .option("--force", "overwrite the --report file if it exists")
+    .option("--force", "overwrite the --report file (and a made pair's files) if they exist")
     .action(async (options: PairCommandOptions) => {
-      const [input, target] = await Promise.all([readWavFile(options.input), readWavFile(options.target)]);
+      const files = options.material ? await makePair(options) : checkedFiles(options);
+      const [input, target] = await Promise.all([readWavFile(files.input), readWavFile(files.target)]);
       const windows: WindowOptions = {
         length: integer(options.window, "--window", 1),
         overlap: number(options.overlap, "--overlap"),
@@ -66,8 +88,8 @@ export function pairCommand(): Command {
       };
       const prepared = preparePairForTraining("pair", input.audio, target.audio, {
         pair: {
-          inputName: options.input,
-          targetName: options.target,
+          inputName: files.input,
+          targetName: files.target,
           resample: options.resample ?? false,
           channels: options.channels,
           align: parseAlign(options.align),
@@ -77,8 +99,8 @@ export function pairCommand(): Command {
         windows,
       });
       const report = {
-        input: { file: options.input, format: input.format },
-        target: { file: options.target, format: target.format },
+        input: { file: files.input, format: input.format },
+        target: { file: files.target, format: target.format },
         pair: prepared.report,
         split: prepared.split,
         windows,
@@ -90,8 +112,8 @@ export function pairCommand(): Command {
         printJson(report);
         return;
       }
-      console.log(`input:  ${options.input}: ${describeFormat(input.format)}`);
-      console.log(`target: ${options.target}: ${describeFormat(target.format)}`);
+      console.log(`input:  ${files.input}: ${describeFormat(input.format)}`);
+      console.log(`target: ${files.target}: ${describeFormat(target.format)}`);
       printPairReport(prepared);
       for (const warning of report.warnings) warn(warning);
     });
@@ -129,4 +151,65 @@ export function printPairReport(prepared: PreparedPair, options: { windows?: boo
     rows.push([role, summary.seconds.toFixed(2), regions, ...(windows ? [String(summary.windows)] : [])]);
   }
   console.log(formatTable(rows));
+}
+
+/** Check mode: -i and -t name the pair. */
+function checkedFiles(options: PairCommandOptions): { input: string; target: string } {
+  if (!options.input || !options.target || options.effect || options.out) {
+    throw new OptionError(
+      "options/invalid",
+      "give -i/--input and -t/--target to check a pair, or --material, --effect and --out to make one",
+    );
+  }
+  return { input: options.input, target: options.target };
+}
+
+/**
+ * Make mode: generates the material, renders it through the chain and writes input.wav, target.wav (float32)
+ * and provenance.json (material, options, the chain as a string and as resolved JSON, the effect latency)
+ * into the --out folder. Returns the paths for the usual pair report.
+ */
+async function makePair(options: PairCommandOptions): Promise<{ input: string; target: string }> {
+  if (!options.effect || !options.out || options.input || options.target) {
+    throw new OptionError("options/invalid", "--material needs --effect and --out (and no -i/-t)");
+  }
+  const kind = allMaterials().find((candidate) => candidate.name === options.material);
+  if (!kind) {
+    const names = allMaterials()
+      .map((candidate) => candidate.name)
+      .join(", ");
+    throw new OptionError("options/invalid", `unknown material "${options.material}" (valid: ${names})`);
+  }
+  const materialOptions = options.materialOptions
+    ? parseJson(options.materialOptions, "--material-options")
+    : {};
+  const steps = resolveChain(parseChain(options.effect), nodeEffects());
+  const reason = await kind.unavailableReason();
+  if (reason) throw new OptionError("options/invalid", `material ${kind.name}: ${reason}`);
+  const input = await kind.generate(materialOptions as Record<string, unknown>);
+  const rendered = await renderChain(input, steps);
+  await mkdir(options.out, { recursive: true });
+  const paths = { input: join(options.out, "input.wav"), target: join(options.out, "target.wav") };
+  const overwrite = options.force === true;
+  await writeWavFile(paths.input, input, { overwrite });
+  await writeWavFile(paths.target, rendered.audio, { overwrite });
+  const chain = resolvedChain(steps);
+  await writeJsonFile(
+    join(options.out, "provenance.json"),
+    {
+      material: { kind: kind.name, options: kind.schema.parse(materialOptions) },
+      effect: { chain: formatChain(chain), steps: chain },
+      effectLatencySamples: rendered.latencySamples,
+      sampleRate: input.sampleRate,
+      channels: input.channels.length,
+      seconds: input.channels[0]!.length / input.sampleRate,
+      createdAt: new Date().toISOString(),
+      deepspVersion: DEEPSP_VERSION,
+    },
+    { overwrite },
+  );
+  console.log(
+    `made ${options.out}: ${kind.name} -> ${formatChain(chain)} (effect latency ${rendered.latencySamples} samples)`,
+  );
+  return paths;
 }

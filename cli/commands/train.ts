@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, parse } from "node:path";
 import { Command, Option } from "commander";
 import { DeepspError, OptionError } from "../../src/core/errors.ts";
@@ -25,7 +25,7 @@ import { writeModelFile } from "../../src/node/model-files.ts";
 import { evaluateSources } from "../../src/train/evaluate.ts";
 import type { LossConfig } from "../../src/train/losses/index.ts";
 import { train } from "../../src/train/trainer.ts";
-import { integer, number, parseAlign } from "../parse.ts";
+import { integer, number, parseAlign, parseJson } from "../parse.ts";
 import { TrainingProgress } from "../progress.ts";
 import { printPairReport } from "./pair.ts";
 
@@ -253,7 +253,7 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
       metadata: {
         name: parse(options.out).name,
         training: {
-          data: { files: parts.flatMap((part) => part.files) },
+          data: { files: parts.flatMap((part) => part.files), ...(await pairProvenance(options.input)) },
           split: Object.fromEntries(parts.map((part) => [part.name, part.split])),
           loss: result.settings.loss as unknown as Record<string, unknown>,
           epochs: result.epochsRun,
@@ -297,6 +297,24 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
     );
   }
   console.log(`model: ${options.out}\nlog and checkpoints: ${runDir}`);
+}
+
+/**
+ * What `deepsp pair --material --effect` recorded next to the input it made (material, effect chain), so the
+ * model file says what it emulates. Empty for recordings.
+ */
+async function pairProvenance(input: string): Promise<Record<string, unknown>> {
+  const path = join(dirname(input), "provenance.json");
+  if (!existsSync(path)) return {};
+  try {
+    const provenance = JSON.parse(await readFile(path, "utf8")) as {
+      material?: { kind?: string };
+      effect?: { chain?: string };
+    };
+    return { effect: provenance.effect?.chain, material: provenance.material?.kind, provenance };
+  } catch {
+    return {}; // a provenance file we cannot read is not a reason to lose a trained model
+  }
 }
 
 /**
@@ -407,12 +425,4 @@ function testScores(
     }
   }
   return { testEsr, identityTestEsr: error / signal };
-}
-
-function parseJson(text: string, flag: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new OptionError("options/invalid", `${flag} is not valid JSON: ${(error as Error).message}`);
-  }
 }

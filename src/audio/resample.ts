@@ -18,10 +18,30 @@ export function resample(audio: Audio, targetRate: number): Audio {
   if (targetRate === audio.sampleRate) return audio;
   const ratio = targetRate / audio.sampleRate;
   const kernel = new SincKernel(ratio);
+  const phases = phaseCount(audio.sampleRate, targetRate);
   return makeAudio(
     targetRate,
-    audio.channels.map((channel) => kernel.apply(channel, ratio)),
+    audio.channels.map((channel) =>
+      phases === null ? kernel.apply(channel, ratio) : kernel.applyPolyphase(channel, phases.up, phases.down),
+    ),
   );
+}
+
+/** Most filter phases precomputed for the polyphase path (up x taps doubles each): 4096 x ~70 = 2.3 MB. */
+const MAX_PHASES = 4096;
+
+/**
+ * For whole-number rates, output sample j sits at input position j * down / up (up / down = target / source
+ * in lowest terms), so only `up` distinct fractional positions occur: the filter weights can be computed once
+ * per phase instead of per sample (x4 oversampling: 4 phases). Null when that does not pay.
+ */
+function phaseCount(sourceRate: number, targetRate: number): { up: number; down: number } | null {
+  if (!Number.isInteger(sourceRate) || !Number.isInteger(targetRate)) return null;
+  let a = sourceRate;
+  let b = targetRate;
+  while (b !== 0) [a, b] = [b, a % b];
+  const up = targetRate / a;
+  return up <= MAX_PHASES ? { up, down: sourceRate / a } : null;
 }
 
 const ZERO_CROSSINGS = 32; // sinc lobes on each side of the centre
@@ -50,6 +70,36 @@ class SincKernel {
       const window = besselI0(KAISER_BETA * Math.sqrt(Math.max(0, 1 - r * r))) / i0Beta;
       this.table[i] = 2 * this.cutoff * sinc * window;
     }
+  }
+
+  /** h(|x|) for x in input samples (0 beyond the kernel), linearly interpolated from the table. */
+  private weight(x: number): number {
+    const position = Math.abs(x) * 2 * this.cutoff * TABLE_STEPS;
+    if (position >= ZERO_CROSSINGS * TABLE_STEPS) return 0;
+    const index = Math.floor(position);
+    return this.table[index]! + (position - index) * (this.table[index + 1]! - this.table[index]!);
+  }
+
+  /** The same sums as `apply` for a rational ratio up / down, with the weights of each phase computed once. */
+  applyPolyphase(input: Float32Array, up: number, down: number): Float32Array {
+    const outputLength = Math.round((input.length * up) / down);
+    const output = new Float32Array(outputLength);
+    const reach = Math.ceil(this.halfWidth) + 1; // taps k = -reach .. reach around floor(t)
+    const taps = 2 * reach + 1;
+    const weights = new Float64Array(up * taps); // [phase][k + reach]
+    for (let phase = 0; phase < up; phase++) {
+      for (let k = -reach; k <= reach; k++) weights[phase * taps + k + reach] = this.weight(phase / up - k);
+    }
+    for (let j = 0; j < outputLength; j++) {
+      const n = Math.floor((j * down) / up); // t = n + phase / up, exactly
+      const row = ((j * down) % up) * taps + reach;
+      const first = Math.max(-reach, -n);
+      const last = Math.min(reach, input.length - 1 - n);
+      let sum = 0;
+      for (let k = first; k <= last; k++) sum += weights[row + k]! * input[n + k]!;
+      output[j] = sum;
+    }
+    return output;
   }
 
   apply(input: Float32Array, ratio: number): Float32Array {

@@ -99,3 +99,40 @@ export function biquadFilter(input: Float32Array, c: BiquadCoefficients): Float3
   }
   return output;
 }
+
+/**
+ * Q of each second-order section of an `order`-pole Butterworth low/high-pass (order even, 2..16): the poles
+ * sit on a circle at angles theta_k = pi (2k - 1) / (2 order), k = 1..order/2, and the section holding the
+ * conjugate pair k has Q_k = 1 / (2 cos(theta_k)). Order 2 gives 1/sqrt(2); order 4 gives 0.5412 and 1.3066.
+ * (Any filter-design text, e.g. Zolzer, "DAFX", 2nd ed., section 2.2.)
+ */
+export function butterworthQs(order: number): number[] {
+  if (!Number.isInteger(order) || order < 2 || order > 16 || order % 2 !== 0) {
+    throw new RangeError(`Butterworth order must be an even integer 2..16, got ${order}`);
+  }
+  return Array.from(
+    { length: order / 2 },
+    (_, i) => 1 / (2 * Math.cos((Math.PI * (2 * i + 1)) / (2 * order))),
+  );
+}
+
+/** Runs `input` through `sections` in series into a new Float32Array (each from rest, float64 state). */
+export function biquadCascade(input: Float32Array, sections: readonly BiquadCoefficients[]): Float32Array {
+  let signal = input;
+  for (const section of sections) signal = biquadFilter(signal, section);
+  return sections.length === 0 ? Float32Array.from(input) : signal;
+}
+
+/**
+ * |H(e^{jw})| in dB of a section at `frequencyHz`, w = 2 pi frequencyHz / sampleRate:
+ * H = (b0 + b1 z^-1 + b2 z^-2) / (1 + a1 z^-1 + a2 z^-2) on the unit circle.
+ */
+export function biquadMagnitudeDb(c: BiquadCoefficients, frequencyHz: number, sampleRate: number): number {
+  const w = (2 * Math.PI * frequencyHz) / sampleRate;
+  const [c1, s1, c2, s2] = [Math.cos(w), Math.sin(w), Math.cos(2 * w), Math.sin(2 * w)];
+  const numRe = c.b0 + c.b1 * c1 + c.b2 * c2;
+  const numIm = -(c.b1 * s1 + c.b2 * s2);
+  const denRe = 1 + c.a1 * c1 + c.a2 * c2;
+  const denIm = -(c.a1 * s1 + c.a2 * s2);
+  return 10 * Math.log10((numRe * numRe + numIm * numIm) / (denRe * denRe + denIm * denIm));
+}

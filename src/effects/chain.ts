@@ -18,7 +18,7 @@ export type Chain = ChainStep[];
  * Throws OptionError pointing at the problem.
  */
 export function parseChain(text: string): Chain {
-  const steps = text.split("|").map((part) => part.trim());
+  const steps = splitOutsideQuotes(text, "|").map((part) => part.trim());
   if (steps.some((step) => step === "")) throw chainError(text, "an empty step (check the | separators)");
   return steps.map((step) => {
     const match = /^([A-Za-z][\w.-]*)\s*(?:\((.*)\))?$/s.exec(step);
@@ -26,7 +26,7 @@ export function parseChain(text: string): Chain {
     const parameters: Parameters = {};
     const body = match[2]?.trim() ?? "";
     if (body !== "") {
-      for (const assignment of splitArguments(body)) {
+      for (const assignment of splitOutsideQuotes(body, ",")) {
         const pair = /^([A-Za-z]\w*)\s*=\s*(.+)$/s.exec(assignment.trim());
         if (!pair) throw chainError(text, `"${assignment.trim()}" in ${match[1]} is not key=value`);
         if (pair[1]! in parameters) throw chainError(text, `${match[1]} sets ${pair[1]} twice`);
@@ -73,14 +73,20 @@ export function resolveChain(chain: Chain, effects: readonly AnyEffect[]): Resol
 
 /** The chain with each step's complete parameters, as recorded with a pair or model (provenance). */
 export function resolvedChain(steps: readonly ResolvedStep[]): Chain {
-  return steps.map(({ effect, parameters }) => ({ effect: effect.name, parameters: parameters as Parameters }));
+  return steps.map(({ effect, parameters }) => ({
+    effect: effect.name,
+    parameters: parameters as Parameters,
+  }));
 }
 
 /**
  * Renders a chain in order. The latencies of the steps add up; the result has the input's length.
  * External engines are checked first, so a missing tool fails before any work is done.
  */
-export async function renderChain(audio: Audio, steps: readonly ResolvedStep[]): Promise<{ audio: Audio; latencySamples: number }> {
+export async function renderChain(
+  audio: Audio,
+  steps: readonly ResolvedStep[],
+): Promise<{ audio: Audio; latencySamples: number }> {
   for (const { effect } of steps) {
     const reason = await effect.unavailableReason?.();
     if (reason) throw new OptionError("effects/unavailable", `${effect.name}: ${reason}`);
@@ -96,7 +102,14 @@ export async function renderChain(audio: Audio, steps: readonly ResolvedStep[]):
 }
 
 function parseValue(text: string): ParameterValue {
-  if (/^".*"$|^'.*'$/s.test(text)) return text.slice(1, -1);
+  if (/^'.*'$/s.test(text)) return text.slice(1, -1);
+  if (/^".*"$/s.test(text)) {
+    try {
+      return JSON.parse(text) as string; // double quotes may carry JSON escapes
+    } catch {
+      return text.slice(1, -1);
+    }
+  }
   if (text === "true") return true;
   if (text === "false") return false;
   const number = Number(text);
@@ -104,22 +117,25 @@ function parseValue(text: string): ParameterValue {
   return text;
 }
 
+/** Bare words stay bare; other strings are quoted so parseValue gives them back unchanged. */
 function formatValue(value: ParameterValue): string {
   if (typeof value !== "string") return String(value);
-  return /^[A-Za-z_][\w.-]*$/.test(value) && value !== "true" && value !== "false" ? value : JSON.stringify(value);
+  const bare = /^[A-Za-z_][\w.-]*$/.test(value) && value !== "true" && value !== "false";
+  if (bare) return value;
+  return value.includes("'") ? JSON.stringify(value) : `'${value}'`;
 }
 
-/** Splits "a=1, b='x, y'" on the commas outside quotes. */
-function splitArguments(body: string): string[] {
+/** Splits on `separator` where it is outside quotes ("a=1, b='x, y'" -> two parts; a quoted "|" stays). */
+function splitOutsideQuotes(text: string, separator: string): string[] {
   const parts: string[] = [];
   let current = "";
   let quote: string | null = null;
-  for (const character of body) {
+  for (const character of text) {
     if (quote) {
       if (character === quote) quote = null;
     } else if (character === '"' || character === "'") {
       quote = character;
-    } else if (character === ",") {
+    } else if (character === separator) {
       parts.push(current);
       current = "";
       continue;

@@ -33,7 +33,7 @@ const bitcrusherSchema = z.strictObject({
  */
 export function quantize(x: number, step: number): number {
   const q = step * Math.round(x / step);
-  return q < -1 ? -1 : q > 1 - step ? 1 - step : q;
+  return Math.min(1 - step, Math.max(-1, q));
 }
 
 /**

@@ -44,7 +44,10 @@ const FLOOR_DB = -240;
  *   yG = xG + (1/R - 1) (xG - T + W/2)^2 / (2W) if 2 |xG - T| <= W
  *   yG = T + (xG - T) / R                      if 2 (xG - T) > W
  */
-export function gainComputerDb(inputDb: number, o: Pick<CompressorOptions, "thresholdDb" | "ratio" | "kneeDb">): number {
+export function gainComputerDb(
+  inputDb: number,
+  o: Pick<CompressorOptions, "thresholdDb" | "ratio" | "kneeDb">,
+): number {
   const over = inputDb - o.thresholdDb;
   if (2 * over < -o.kneeDb) return inputDb;
   if (2 * over > o.kneeDb) return o.thresholdDb + over / o.ratio;
@@ -88,7 +91,8 @@ export function compress(channel: Float32Array, sampleRate: number, o: Compresso
 export const compressorEffect: AnyEffect = defineEffect({
   name: "compressor",
   engine: "builtin",
-  description: "feed-forward soft-knee compressor, log-domain peak detector (Giannoulis, Massberg & Reiss 2012)",
+  description:
+    "feed-forward soft-knee compressor, log-domain peak detector (Giannoulis, Massberg & Reiss 2012)",
   schema: compressorSchema,
   async render(audio, o) {
     return mapChannels(audio, (channel) => compress(channel, audio.sampleRate, o));

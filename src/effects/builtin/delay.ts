@@ -28,7 +28,9 @@ function delaySchema(d: DelayDefaults) {
       .number()
       .min(0)
       .default(d.dampingHz)
-      .describe("corner of a one-pole low-pass in the feedback loop, Hz; 0 = no damping (repeats stay bright)"),
+      .describe(
+        "corner of a one-pole low-pass in the feedback loop, Hz; 0 = no damping (repeats stay bright)",
+      ),
   });
 }
 
@@ -78,7 +80,12 @@ function delayEffect(name: string, description: string, defaults: DelayDefaults)
 }
 
 export const delayEffects: readonly AnyEffect[] = [
-  delayEffect("delay", "clean digital feedback delay", { timeMs: 250, feedback: 0.3, mix: 0.5, dampingHz: 0 }),
+  delayEffect("delay", "clean digital feedback delay", {
+    timeMs: 250,
+    feedback: 0.3,
+    mix: 0.5,
+    dampingHz: 0,
+  }),
   delayEffect("echo", "echo with repeats darkened by a low-pass in the feedback loop (tape-like)", {
     timeMs: 350,
     feedback: 0.45,

@@ -7,12 +7,7 @@ export type LfoShape = (typeof lfoShapes)[number];
 
 const tremoloSchema = z.strictObject({
   rateHz: z.number().positive().max(1000).default(5).describe("modulation frequency, Hz"),
-  depth: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.5)
-    .describe("0..1: the gain swings between 1 - depth and 1"),
+  depth: z.number().min(0).max(1).default(0.5).describe("0..1: the gain swings between 1 - depth and 1"),
   shape: z.enum(lfoShapes).default("sine").describe("LFO waveform: sine, triangle or square"),
   phaseDeg: z
     .number()

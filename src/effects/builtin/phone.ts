@@ -6,77 +6,60 @@ import { type AnyEffect, defineEffect } from "../effect.ts";
 import { mapChannels, requireBelowNyquist } from "./common.ts";
 
 /**
- * G.711 companding (ITU-T Recommendation G.711, "Pulse code modulation (PCM) of voice frequencies", 1988,
- * tables 1 and 2), written after the public-domain reference code by Sun Microsystems (g711.c), which
- * works on 16-bit linear samples: mu-law uses the top 14 bits, A-law the top 13. Encoders pick the segment
- * (exponent) and 4-bit mantissa of the magnitude; decoders return the middle of the code's interval.
- * Codes are as transmitted (mu-law with all bits inverted, A-law with even bits inverted: x ^ 0x55).
+ * G.711 companding (ITU-T Recommendation G.711, "Pulse code modulation (PCM) of voice frequencies", 1988),
+ * ported from the ITU-T G.191 Software Tool Library's g711.c (ulaw_compress / ulaw_expand /
+ * alaw_compress / alaw_expand). Inputs are 16-bit linear samples; mu-law uses their top 14 bits, A-law
+ * their top 13, negative values by their one's complement (~x = -x - 1, so the quantiser is symmetric about
+ * -1/2, the middle of two's complement's range). A code is a 3-bit segment (exponent) and a 4-bit mantissa;
+ * decoders return the middle of the code's interval. Codes are as transmitted: mu-law with all bits
+ * inverted, A-law with the even bits inverted (x ^ 0x55).
  */
 
-const QUANT_MASK = 0x0f;
-const SEG_SHIFT = 4;
-const SEG_MASK = 0x70;
-const SIGN_BIT = 0x80;
-const MULAW_BIAS = 0x84; // 132: bias added to the magnitude so segments start on powers of two
-const MULAW_CLIP = 8159; // largest 14-bit magnitude
-const MULAW_SEGMENT_END = [0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff];
-const ALAW_SEGMENT_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
-
-function segment(value: number, ends: readonly number[]): number {
-  for (let i = 0; i < ends.length; i++) if (value <= ends[i]!) return i;
-  return ends.length;
-}
-
-/** 16-bit linear sample (-32768..32767) -> 8-bit mu-law code. 0 -> 0xff, 32767 -> 0x80, -32768 -> 0x00. */
+/** 16-bit linear sample (-32768..32767) -> 8-bit mu-law code. 0 -> 0xff, -1 -> 0x7f, 32767 -> 0x80. */
 export function linearToMulaw(pcm16: number): number {
-  let value = pcm16 >> 2;
-  let mask: number;
-  if (value < 0) {
-    value = -value;
-    mask = 0x7f;
-  } else {
-    mask = 0xff;
-  }
-  if (value > MULAW_CLIP) value = MULAW_CLIP;
-  value += MULAW_BIAS >> 2;
-  const seg = segment(value, MULAW_SEGMENT_END);
-  if (seg >= 8) return 0x7f ^ mask;
-  return ((seg << SEG_SHIFT) | ((value >> (seg + 1)) & QUANT_MASK)) ^ mask;
+  // Magnitude in 14-bit units plus the bias 33, so that segment boundaries fall on powers of two.
+  let magnitude = (pcm16 < 0 ? ~pcm16 >> 2 : pcm16 >> 2) + 33;
+  if (magnitude > 0x1fff) magnitude = 0x1fff;
+  let segment = 1;
+  for (let i = magnitude >> 6; i !== 0; i >>= 1) segment++;
+  const mantissa = 0x0f - ((magnitude >> segment) & 0x0f);
+  const code = ((0x08 - segment) << 4) | mantissa;
+  return pcm16 >= 0 ? code | 0x80 : code;
 }
 
 /** 8-bit mu-law code -> 16-bit linear sample: 0x80 -> 32124, 0x00 -> -32124, 0xff and 0x7f -> 0. */
 export function mulawToLinear(code: number): number {
-  const u = ~code & 0xff;
-  let t = ((u & QUANT_MASK) << 3) + MULAW_BIAS;
-  t <<= (u & SEG_MASK) >> SEG_SHIFT;
-  return u & SIGN_BIT ? MULAW_BIAS - t : t - MULAW_BIAS;
+  const inverted = ~code & 0xff;
+  const exponent = (inverted >> 4) & 0x07;
+  const step = 4 << (exponent + 1);
+  const magnitude = (0x80 << exponent) + step * (inverted & 0x0f) + step / 2 - 4 * 33;
+  return code < 0x80 ? 0 - magnitude : magnitude; // 0 - 0 is +0: negative zero decodes to 0 like ITU's ints
 }
 
 /** 16-bit linear sample -> 8-bit A-law code. 0 -> 0xd5, -1 -> 0x55, 32767 -> 0xaa, -32768 -> 0x2a. */
 export function linearToAlaw(pcm16: number): number {
-  let value = pcm16 >> 3;
-  let mask: number;
-  if (value >= 0) {
-    mask = 0xd5;
-  } else {
-    mask = 0x55;
-    value = -value - 1;
+  let value = pcm16 < 0 ? ~pcm16 >> 4 : pcm16 >> 4; // 12-bit magnitude, 0..2047
+  if (value > 15) {
+    let exponent = 1;
+    while (value > 16 + 15) {
+      value >>= 1;
+      exponent++;
+    }
+    value = value - 16 + (exponent << 4); // drop the leading 1, put the exponent above the mantissa
   }
-  const seg = segment(value, ALAW_SEGMENT_END);
-  if (seg >= 8) return 0x7f ^ mask;
-  const mantissa = seg < 2 ? (value >> 1) & QUANT_MASK : (value >> seg) & QUANT_MASK;
-  return ((seg << SEG_SHIFT) | mantissa) ^ mask;
+  if (pcm16 >= 0) value |= 0x80;
+  return value ^ 0x55;
 }
 
 /** 8-bit A-law code -> 16-bit linear sample: 0xd5 -> 8, 0x55 -> -8, 0xaa -> 32256, 0x2a -> -32256. */
 export function alawToLinear(code: number): number {
-  const a = (code ^ 0x55) & 0xff;
-  let t = (a & QUANT_MASK) << 4;
-  const seg = (a & SEG_MASK) >> SEG_SHIFT;
-  if (seg === 0) t += 8;
-  else if (seg === 1) t += 0x108;
-  else t = (t + 0x108) << (seg - 1);
-  return a & SIGN_BIT ? t : -t;
+  const value = (code ^ 0x55) & 0x7f;
+  const exponent = value >> 4;
+  let mantissa = value & 0x0f;
+  if (exponent > 0) mantissa += 16; // the leading 1
+  mantissa = (mantissa << 4) + 0x08; // left-justified, plus half a step
+  if (exponent > 1) mantissa <<= exponent - 1;
+  return code > 0x7f ? mantissa : 0 - mantissa;
 }
 
 export const phoneCodecs = ["mulaw", "alaw", "none"] as const;

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { deriveSeed, Rng } from "../../core/rng.ts";
 import { biquadCoefficients, biquadFilter } from "../../dsp/biquad.ts";
 import { nextPowerOfTwo, RealFft } from "../../dsp/fft.ts";
-import { deriveSeed, Rng } from "../../core/rng.ts";
 import { type AnyEffect, defineEffect } from "../effect.ts";
 import { mapChannels, mixSchema, requireBelowNyquist } from "./common.ts";
 
@@ -272,7 +272,8 @@ export function fftConvolve(x: Float32Array, h: Float64Array): Float64Array {
 export const roomEffect: AnyEffect = defineEffect({
   name: "room",
   engine: "builtin",
-  description: "convolution with a synthesised room impulse response (decaying filtered noise + early reflections)",
+  description:
+    "convolution with a synthesised room impulse response (decaying filtered noise + early reflections)",
   schema: roomSchema,
   async render(audio, o) {
     const preset = ROOM_PRESETS[o.room];

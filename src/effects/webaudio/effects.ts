@@ -149,7 +149,7 @@ export const DEFAULT_GRAPH: Graph = {
  * Parses and validates a graph given as JSON text (or an already-parsed object): unknown node kinds or
  * fields and out-of-range values are OptionErrors naming the node (`nodes.1.driveDb: ...`).
  */
-export function parseGraph(input: string | unknown): Graph {
+export function parseGraph(input: unknown): Graph {
   let value = input;
   if (typeof input === "string") {
     try {

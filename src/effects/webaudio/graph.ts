@@ -5,8 +5,11 @@ import { Rng } from "../../core/rng.ts";
 /**
  * Web Audio effect graphs: a small JSON description of Web Audio nodes in series, built inside an
  * OfflineAudioContext and rendered. The context comes from `createContext`, so the same code renders with
- * node-web-audio-api in Node (src/node/webaudio.ts) and with the browser's own Web Audio in Chromium; both
- * give the same samples for the same graph (test/effects/webaudio/chromium.test.ts measures how close).
+ * node-web-audio-api in Node (src/node/webaudio.ts) and with the browser's own Web Audio in Chromium.
+ * The two give the same samples to float rounding for gain (bit-identical), biquad, waveshaper without
+ * oversampling, convolver and delay; the oversampled waveshaper (different resampling filters and latency)
+ * and the compressor (different detector, knee and look-ahead) are the same effect, not the same samples
+ * (test/effects/webaudio/chromium.test.ts measures all of it).
  *
  * Platform-neutral: this module references no Web Audio or DOM global, only the context it is given.
  *
@@ -127,14 +130,15 @@ export interface GraphRender {
 }
 
 /**
- * Number of points in a waveshaper curve. Web Audio maps x in [-1, 1] to the index (N - 1)(x + 1) / 2 and
- * interpolates linearly, so an odd N puts x = 0 exactly on the middle point (curve value 0: no offset), and
- * the interpolation error is about h^2/8 max|f''| with h = 2 / (N - 1): for tanh at the largest drive
- * (40 dB: f'' up to 0.77e4) and N = 8193 that is 1.4e-5 (-97 dB), at 18 dB 1e-7. A longer curve gains
- * nothing: node-web-audio-api computes the index in float32, whose rounding (about 6e-8 of x) then
- * dominates, and the curve is copied into every render.
+ * Number of points in a waveshaper curve: 2^16 + 1. Web Audio maps x in [-1, 1] to the index
+ * (N - 1)(x + 1) / 2 and interpolates linearly, so an odd N puts x = 0 exactly on the middle point (curve value
+ * 0: no offset). With h = 2 / (N - 1) = 3.05e-5 the interpolation error is about h^2/8 max|f''| for a smooth
+ * curve (tanh at the largest drive, 40 dB: 9e-7; at 18 dB: 6e-9) and drive h / 4 at a hard clip's corner
+ * (7.6e-4 at 40 dB, 3e-5 at 12 dB, only for samples within h of the corner). 8193 points would make those
+ * 64 times larger. Longer curves gain nothing: node-web-audio-api computes the index in float32, which
+ * resolves x to about 6e-8 whatever N is; the curve (256 KiB) is built once per render.
  */
-export const CURVE_LENGTH = 8193;
+export const CURVE_LENGTH = 65537;
 
 /**
  * Renders `audio` through the graph in an OfflineAudioContext from `createContext`. Each channel is
@@ -144,17 +148,21 @@ export async function renderGraph(
   graph: Graph,
   audio: Audio,
   createContext: CreateContext,
-  withLatency = true,
 ): Promise<GraphRender> {
+  const rendered = await renderSamples(graph, audio, createContext);
+  let latencySamples = 0;
+  for (const node of graph.nodes)
+    latencySamples += await nodeLatencySamples(node, audio.sampleRate, createContext);
+  return { audio: rendered, latencySamples };
+}
+
+/** renderGraph without the latency. */
+async function renderSamples(graph: Graph, audio: Audio, createContext: CreateContext): Promise<Audio> {
   const channels = audio.channels.length;
   const length = audio.channels[0]?.length ?? 0;
   const { sampleRate } = audio;
   for (const node of graph.nodes) checkNode(node, channels, sampleRate);
-  if (length === 0)
-    return {
-      audio: { sampleRate, channels: audio.channels.map(() => new Float32Array(0)) },
-      latencySamples: 0,
-    };
+  if (length === 0) return { sampleRate, channels: audio.channels.map(() => new Float32Array(0)) };
   const context = createContext(channels, length, sampleRate);
   const buffer = context.createBuffer(channels, length, sampleRate);
   audio.channels.forEach((channel, index) => {
@@ -173,12 +181,7 @@ export async function renderGraph(
     rendered.copyFromChannel(samples, c);
     out.push(samples);
   }
-  let latencySamples = 0;
-  if (withLatency) {
-    for (const node of graph.nodes)
-      latencySamples += await nodeLatencySamples(node, sampleRate, createContext);
-  }
-  return { audio: { sampleRate, channels: out }, latencySamples };
+  return { sampleRate, channels: out };
 }
 
 /**
@@ -193,6 +196,7 @@ export async function renderGraph(
  * So the engine is asked: a small probe graph (a few thousand frames) is rendered once per engine, sample
  * rate and node type, and the answer cached: the peak of an impulse through an identity curve for the
  * waveshaper, the first non-zero output after a -120 dBFS impulse (below any threshold) for the compressor.
+ * The cache is keyed by the `createContext` function: pass the same one each time.
  */
 export async function nodeLatencySamples(
   node: GraphNode,
@@ -229,12 +233,7 @@ export async function nodeLatencySamples(
   const length = at + Math.ceil(0.05 * sampleRate) + 1024; // room for a 6 ms look-ahead in whole quanta
   const impulse = new Float32Array(length);
   impulse[at] = amplitude;
-  const { audio } = await renderGraph(
-    { nodes: [probe] },
-    { sampleRate, channels: [impulse] },
-    createContext,
-    false,
-  );
+  const audio = await renderSamples({ nodes: [probe] }, { sampleRate, channels: [impulse] }, createContext);
   const out = audio.channels[0]!;
   let index = -1;
   if (probe.kind === "compressor") {
