@@ -13,8 +13,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test("effects list shows every engine's effects with parameters, ranges and defaults", () => {
   const result = deepsp(dir, "effects", "list", "--json");
   assert.equal(result.code, 0, result.stderr);
-  const effects = JSON.parse(result.stdout) as { name: string; engine: string; parameters: { name: string; min?: number; default?: unknown }[] }[];
-  for (const engine of ["builtin", "webaudio", "sox", "lv2", "ffmpeg"]) assert.ok(effects.some((effect) => effect.engine === engine), engine);
+  const effects = JSON.parse(result.stdout) as {
+    name: string;
+    engine: string;
+    parameters: { name: string; min?: number; default?: unknown }[];
+  }[];
+  for (const engine of ["builtin", "webaudio", "sox", "lv2", "ffmpeg"])
+    assert.ok(
+      effects.some((effect) => effect.engine === engine),
+      engine,
+    );
   const lowpass = effects.find((effect) => effect.name === "lowpass")!;
   assert.deepEqual(
     lowpass.parameters.map((parameter) => parameter.name),
@@ -32,15 +40,30 @@ test("render applies a chain; bad chains fail with one line naming the problem",
   const sine = Float32Array.from({ length: 4800 }, (_, n) => 0.5 * Math.sin((2 * Math.PI * 440 * n) / 48000));
   writeFileSync(input, encodeWav({ sampleRate: 48000, channels: [sine] }));
   const out = join(dir, "out.wav");
-  const result = deepsp(dir, "render", "-e", "lowpass(cutoffHz=2000) | drive(gainDb=20, oversample=2)", "--in", input, "-o", out);
+  const result = deepsp(
+    dir,
+    "render",
+    "-e",
+    "lowpass(cutoffHz=2000) | drive(gainDb=20, oversample=2)",
+    "--in",
+    input,
+    "-o",
+    out,
+  );
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /lowpass\(cutoffHz=2000, q=0\.7071067811865476, order=2\) \| drive\(gainDb=20, outputDb=0, oversample=2\)/);
+  assert.match(
+    result.stdout,
+    /lowpass\(cutoffHz=2000, q=0\.7071067811865476, order=2\) \| drive\(gainDb=20, outputDb=0, oversample=2\)/,
+  );
   const rendered = decodeWav(readFileSync(out)).audio.channels[0]!;
   assert.equal(rendered.length, sine.length);
   assert.ok(Math.max(...rendered.map(Math.abs)) > 0.9, "the drive saturates towards 1");
   const bad = deepsp(dir, "render", "-e", "lowpass(cutof=1)", "--in", input, "-o", join(dir, "never.wav"));
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /^deepsp: lowpass parameters: unknown option "cutof" \(valid: cutoffHz, q, order\)/);
+  assert.match(
+    bad.stderr,
+    /^deepsp: lowpass parameters: unknown option "cutof" \(valid: cutoffHz, q, order\)/,
+  );
   const unknown = deepsp(dir, "render", "-e", "wobble", "--in", input, "-o", join(dir, "never.wav"));
   assert.match(unknown.stderr, /unknown effect "wobble"/);
 });
@@ -48,7 +71,20 @@ test("render applies a chain; bad chains fail with one line naming the problem",
 test("pair --material --effect makes a ready pair with provenance, and checks it", () => {
   const out = join(dir, "made");
   const chain = "highpass(cutoffHz=100) | sox.overdrive(gainDb=10)";
-  const result = deepsp(dir, "pair", "--material", "chirps", "--material-options", '{"seconds":2,"sampleRate":44100}', "-e", chain, "-o", out, "--window", "1024");
+  const result = deepsp(
+    dir,
+    "pair",
+    "--material",
+    "chirps",
+    "--material-options",
+    '{"seconds":2,"sampleRate":44100}',
+    "-e",
+    chain,
+    "-o",
+    out,
+    "--window",
+    "1024",
+  );
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /made .*made: chirps -> highpass\(/);
   assert.match(result.stdout, /pair: +44100 Hz, 1 -> 1 channel\(s\)/);
