@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { DeepspError } from "../src/core/errors.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { effectsCommand } from "./commands/effects.ts";
+import { evalCommand } from "./commands/eval.ts";
+import { experimentCommand } from "./commands/experiment.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { infoCommand } from "./commands/info.ts";
 import { materialCommand } from "./commands/material.ts";
@@ -9,6 +11,7 @@ import { pairCommand } from "./commands/pair.ts";
 import { presetsCommand } from "./commands/presets.ts";
 import { processCommand } from "./commands/process.ts";
 import { renderCommand } from "./commands/render.ts";
+import { reportCommand } from "./commands/report.ts";
 import { trainCommand } from "./commands/train.ts";
 
 const program = new Command("deepsp")
@@ -27,6 +30,9 @@ const program = new Command("deepsp")
   .addCommand(trainCommand())
   .addCommand(presetsCommand())
   .addCommand(processCommand())
+  .addCommand(evalCommand())
+  .addCommand(reportCommand())
+  .addCommand(experimentCommand())
   .addCommand(infoCommand());
 
 try {

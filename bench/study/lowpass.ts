@@ -2,12 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { decodeWav } from "../../src/audio/wav.ts";
 import { preparePair } from "../../src/data/pair.ts";
-import { splitFrames } from "../../src/data/split.ts";
-import type { SplitPair } from "../../src/data/windows.ts";
+import { middleSplit, type TestScore, testCell, trainCell } from "../../src/experiment/cell.ts";
 import { findPreset } from "../../src/nn/models/presets.ts";
-import { createModel } from "../../src/nn/models/registry.ts";
-import { evaluate } from "../../src/train/evaluate.ts";
-import { train } from "../../src/train/trainer.ts";
 import type { Benchmark, Figure } from "../harness.ts";
 
 const LOWPASS = fileURLToPath(new URL("../../../shared/data/deepsp-paper/lowpass/", import.meta.url));
@@ -24,11 +20,14 @@ const PRESETS = [
 const BUDGET_SECONDS = Number(process.env["DEEPSP_STUDY_SECONDS"] ?? 120);
 
 /**
- * The study's own low-pass experiment, redone: train on its sine and square sweeps (stereo files, channels
- * split into mono windows; 40-50% of each sweep held out for validation: the end of a sweep is all above the
+ * The study's own low-pass experiment, redone with the study runner's cell functions (src/experiment/cell.ts,
+ * what `deepsp experiment` runs per cell): train on its sine and square sweeps (stereo files, channels split
+ * into mono windows; 40-50% of each sweep held out for validation: the end of a sweep is all above the
  * cutoff, where the target is nearly silent and ESR means little), test on its piano recording
- * (Beethoven op. 10 no. 1), each architecture for the same wall-clock budget with its preset's recipe.
- * The study's best network scored ESR 0.086 on this test; passing the input through scores 0.057.
+ * (Beethoven op. 10 no. 1) with the streaming runtime, each architecture for the same wall-clock budget with
+ * its preset's recipe. The study's best network scored ESR 0.086 on this test; passing the input through
+ * scores 0.057. `deepsp experiment --config experiments/study-seed.json` runs the same protocol (first
+ * channel only) next to the pedal recordings and built-in effects.
  */
 export const studyLowpassBench: Benchmark = {
   name: "study-lowpass",
@@ -41,72 +40,39 @@ export const studyLowpassBench: Benchmark = {
       const read = (folder: string) => decodeWav(readFileSync(`${LOWPASS}${folder}/${name}.wav`)).audio;
       return preparePair(read("pre"), read("post"), { align: "none" }).pair;
     };
-    const parts: SplitPair[] = ["sin", "square"].map((name) => {
-      const pair = load(name);
-      const frames = pair.input.channels[0]!.length;
-      return {
-        name,
-        pair,
-        split: splitFrames(frames, pair.input.sampleRate, {
-          kind: "fractions",
-          train: 0.9,
-          validation: 0.1,
-          test: 0,
-        }),
-      };
-    });
+    const parts = ["sin", "square"].map((name) => middleSplit(name, load(name), { start: 0.4, end: 0.5 }));
     const piano = load("beethoven");
-    const pianoRegion = [{ start: 0, end: piano.input.channels[0]!.length }];
-    const figures: Figure[] = [
+    const figures: Figure[] = [];
+    let identity: TestScore | null = null;
+    for (const name of PRESETS) {
+      const preset = findPreset(name);
+      const { model, summary } = await trainCell({
+        preset: name,
+        overrides: { windowLength: Math.min(preset.training.windowLength, 4096) },
+        parts,
+        seed: 1,
+        epochs: 1000,
+        seconds: BUDGET_SECONDS,
+      });
+      const score = testCell(model, piano);
+      identity ??= score;
+      figures.push({
+        name: `${name}: piano test ESR`,
+        value: score.comparison.model.esr,
+        unit: "ESR",
+        note:
+          `${summary.parameters} parameters, ${summary.epochs} epochs in ${summary.trainingSeconds.toFixed(0)} s, ` +
+          `best validation ESR ${summary.validationEsr?.toExponential(2)}, real-time factor ${score.realTimeFactor.toFixed(3)}`,
+      });
+    }
+    return [
       {
         name: "piano: passing the input through",
-        value: identityEsr(piano.input.channels, piano.target.channels),
+        value: identity?.comparison.identity.esr ?? Number.NaN,
         unit: "ESR",
         note: "the study's best network: 0.086",
       },
+      ...figures,
     ];
-    for (const name of PRESETS) {
-      const preset = findPreset(name);
-      const model = createModel(preset.model, { seed: 1 });
-      const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), BUDGET_SECONDS * 1000);
-      const result = await train({
-        model,
-        parts,
-        epochs: 1000,
-        batchSize: preset.training.batchSize,
-        learningRate: preset.training.learningRate,
-        schedule: preset.training.schedule,
-        loss: preset.training.loss,
-        windowLength: Math.min(preset.training.windowLength, 4096),
-        overlap: 1,
-        stereo: "split",
-        burnIn: preset.training.burnIn ?? 0,
-        truncate: preset.training.truncate ?? null,
-        seed: 1,
-        signal: stop.signal,
-      });
-      clearTimeout(timer);
-      const test = evaluate(model, piano, pianoRegion, { burnIn: preset.training.burnIn ?? 0 });
-      figures.push({
-        name: `${name}: piano test ESR`,
-        value: test.esr,
-        unit: "ESR",
-        note: `${model.parameters.count} parameters, ${result.epochsRun} epochs in ${result.seconds.toFixed(0)} s, best validation ESR ${result.bestEsr?.toExponential(2)}`,
-      });
-    }
-    return figures;
   },
 };
-
-function identityEsr(input: readonly Float32Array[], target: readonly Float32Array[]): number {
-  let error = 0;
-  let signal = 0;
-  target.forEach((channel, c) => {
-    for (let t = 0; t < channel.length; t++) {
-      error += (channel[t]! - input[c]![t]!) ** 2;
-      signal += channel[t]! ** 2;
-    }
-  });
-  return error / signal;
-}

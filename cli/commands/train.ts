@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
-import { dirname, join, parse } from "node:path";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { dirname, join, parse, relative, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { DeepspError, OptionError } from "../../src/core/errors.ts";
 import { type PreparedPair, preparePairForTraining } from "../../src/data/dataset.ts";
 import type { PairOptions } from "../../src/data/pair.ts";
 import { parseSplitSpec, type Role, type SplitSpec } from "../../src/data/split.ts";
+import { esrOf, runRegions, scoredSources } from "../../src/eval/report/run.ts";
 import type { Model } from "../../src/nn/models/model.ts";
 import { findPreset, type Preset } from "../../src/nn/models/presets.ts";
 import {
@@ -20,11 +21,13 @@ import {
   readRunCheckpoint,
   removeTemporaryFiles,
 } from "../../src/node/checkpoints.ts";
-import { readWavFile, writeJsonFile } from "../../src/node/files.ts";
+import { readWavFile, writeJsonFile, writeWavFile } from "../../src/node/files.ts";
 import { writeModelFile } from "../../src/node/model-files.ts";
+import { buildRunReport } from "../../src/node/report.ts";
 import { evaluateSources } from "../../src/train/evaluate.ts";
 import type { LossConfig } from "../../src/train/losses/index.ts";
 import { train } from "../../src/train/trainer.ts";
+import { warn } from "../output.ts";
 import { integer, number, parseAlign, parseJson } from "../parse.ts";
 import { TrainingProgress } from "../progress.ts";
 import { printPairReport } from "./pair.ts";
@@ -73,6 +76,21 @@ interface TrainCommandOptions {
   resume?: boolean;
   force?: boolean;
   quiet?: boolean;
+  renderEvery?: string;
+  /** false with --no-report. */
+  report: boolean;
+}
+
+/** Seconds of held-out audio each render holds (the report's players hold as much). */
+const RENDER_SECONDS = 30;
+
+/** One render of the held-out audio during training, as train-log.json records it. */
+interface RenderRecord {
+  epoch: number;
+  /** ESR of the render against the target (over the rendered audio). */
+  esr: number;
+  /** The WAV file, relative to the run folder. */
+  file: string;
 }
 
 export function trainCommand(): Command {
@@ -135,6 +153,11 @@ export function trainCommand(): Command {
     .option("--resume", "continue the run in --run-dir from its last checkpoint")
     .option("--force", "replace --out and start over in a --run-dir that has checkpoints")
     .option("--quiet", "no progress bar")
+    .option(
+      "--render-every <k>",
+      "render the test audio (validation when there is none; first 30 s) every k epochs and before training, into <run-dir>/renders",
+    )
+    .option("--no-report", "do not build the HTML report (<run-dir>/report/index.html) at the end")
     .action(runTrain);
 }
 
@@ -214,6 +237,24 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
   );
   console.log(`run folder: ${runDir}`);
 
+  // Renders of the held-out audio every k epochs (the study listened to its epochs): renders/epoch-XXXX.wav,
+  // listed in renders/renders.json as they are made (an interrupted run keeps its list for --resume).
+  const renderEvery = options.renderEvery ? integer(options.renderEvery, "--render-every", 1) : null;
+  const renders = await previousRenders(runDir, resumeFrom ? resumeFrom.epochsCompleted : null);
+  const renderSources = scoredSources(parts).sources;
+  const render = async (epoch: number, current: Model): Promise<void> => {
+    const scored = runRegions(current, renderSources, {
+      burnIn: settings.burnIn,
+      maxFrames: Math.round(RENDER_SECONDS * sampleRate),
+    });
+    const file = `renders/epoch-${String(epoch).padStart(4, "0")}.wav`;
+    await mkdir(join(runDir, "renders"), { recursive: true });
+    await writeWavFile(join(runDir, file), scored.output, { encoding: "pcm16", overwrite: true });
+    renders.push({ epoch, esr: esrOf(scored.target, scored.output), file });
+    await writeJsonFile(join(runDir, "renders", "renders.json"), renders, { overwrite: true });
+  };
+  if (renderEvery !== null && !resumeFrom) await render(0, model);
+
   const progress = new TrainingProgress({ sampleRate, quiet: options.quiet === true });
   const abort = new AbortController();
   const onInterrupt = () => {
@@ -231,6 +272,13 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
       parts,
       onEvent: (event) => progress.handle(event),
       saveCheckpoint: checkpointSaver(runDir),
+      ...(renderEvery !== null
+        ? {
+            afterEpoch: async ({ epoch, model: current }) => {
+              if (epoch % renderEvery === 0) await render(epoch, current);
+            },
+          }
+        : {}),
       ...(resumeFrom ? { resumeFrom } : {}),
       signal: abort.signal,
     });
@@ -283,6 +331,9 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
       })),
       result: { ...result, settings: undefined },
       test,
+      renders,
+      modelFile: relative(runDir, resolve(options.out)),
+      workingDirectory: process.cwd(),
     },
     { overwrite: true },
   );
@@ -297,6 +348,37 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
     );
   }
   console.log(`model: ${options.out}\nlog and checkpoints: ${runDir}`);
+  if (renders.length > 0) console.log(`renders: ${renders.length} in ${join(runDir, "renders")}`);
+  if (options.report) {
+    // The model and the log are written: a report that fails costs a warning, not the run.
+    try {
+      console.log(`report: ${await buildRunReport(runDir)}`);
+    } catch (error) {
+      warn(`the report was not written: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/**
+ * The renders an earlier run left: kept up to `upToEpoch` when resuming, removed when starting over (null),
+ * so the folder never lists renders of another run.
+ */
+async function previousRenders(runDir: string, upToEpoch: number | null): Promise<RenderRecord[]> {
+  const folder = join(runDir, "renders");
+  if (!existsSync(folder)) return [];
+  if (upToEpoch === null) {
+    for (const name of await readdir(folder)) {
+      if (/^epoch-\d+\.wav$/.test(name) || name === "renders.json")
+        await rm(join(folder, name), { force: true });
+    }
+    return [];
+  }
+  try {
+    const list = JSON.parse(await readFile(join(folder, "renders.json"), "utf8")) as RenderRecord[];
+    return list.filter((entry) => entry.epoch <= upToEpoch && existsSync(join(runDir, entry.file)));
+  } catch {
+    return []; // no list (or an unreadable one): the renders before the resume are not shown
+  }
 }
 
 /**

@@ -122,6 +122,11 @@ export interface TrainOptions extends TrainSettingsInput {
    * ESR, then with kind "last". Write them atomically (src/node/checkpoints.ts does).
    */
   saveCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
+  /**
+   * Called after every epoch, awaited, with the model holding that epoch's parameters (e.g. to render the test
+   * audio every K epochs, as the study listened to epochs 0..200). Must not change the model.
+   */
+  afterEpoch?: (info: { epoch: number; model: Model; validationEsr: number }) => Promise<void>;
   /** Continue from this checkpoint's next epoch; the result is bit-identical to an uninterrupted run. */
   resumeFrom?: Checkpoint;
   /** Stop after the current batch (or validation chunk); the result's reason is "stopped". */
@@ -157,6 +162,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     parts,
     onEvent,
     saveCheckpoint,
+    afterEpoch,
     resumeFrom,
     signal,
     validationChunkLength = DEFAULT_CHUNK_LENGTH,
@@ -524,6 +530,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       for (const kind of kinds) await saveCheckpoint({ ...state, kind });
       emit({ type: "checkpoint", epoch, kinds });
     }
+
+    if (afterEpoch) await afterEpoch({ epoch, model, validationEsr: validation.esr });
 
     if (earlyStopped()) {
       emit({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -27,7 +27,19 @@ function assertFails(result: ReturnType<typeof deepsp>, pattern: RegExp): void {
 test("--help works for every command and every material kind", () => {
   const top = deepsp("--help");
   assert.equal(top.code, 0);
-  const commands = ["demo", "generate", "material", "pair", "train", "presets", "process", "info"];
+  const commands = [
+    "demo",
+    "generate",
+    "material",
+    "pair",
+    "train",
+    "presets",
+    "process",
+    "eval",
+    "report",
+    "experiment",
+    "info",
+  ];
   for (const command of commands) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
   for (const command of [...commands.filter((c) => c !== "material").map((c) => [c]), ["material", "list"]]) {
     const help = deepsp(...command, "--help");
@@ -152,15 +164,25 @@ test("pair reports the latency it finds; mismatched files fail with the reason",
   assertFails(deepsp("info", join(dir, "text.wav")), /^deepsp: .*text.wav: not a RIFF\/WAVE file/);
 });
 
-test("the demo runs end to end on built-in material and writes its report", () => {
+test("the demo captures a filter and a drive, evaluates them on held-out music and links the reports", () => {
   const out = join(dir, "demo");
   const result = deepsp("demo", "--out", out, "--seconds", "20", "--epochs", "1");
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /latency put in: 96 samples; found: 96/);
-  assert.match(result.stdout, /test ESR \d\.\d+e-?\d+ \(passing the input through: /);
-  assert.ok(JSON.parse(readFileSync(join(out, "model.json"), "utf8")).metadata.metrics.validationEsr > 0);
-  const report = JSON.parse(readFileSync(join(out, "pair-report.json"), "utf8"));
-  assert.equal(report.pair.delay.delaySamples, 96);
+  const page = join(out, "index.html");
+  assert.match(result.stdout, new RegExp(`^report: ${page.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+  const html = readFileSync(page, "utf8");
+  for (const effect of ["filter", "drive"]) {
+    for (const link of ["model.run/report/index.html", "held-out-report/index.html", "model.json"]) {
+      assert.ok(existsSync(join(out, effect, link)), `${effect}/${link}`);
+      assert.match(html, new RegExp(`href="${effect}/${link}"`));
+    }
+    const file = JSON.parse(readFileSync(join(out, effect, "model.json"), "utf8"));
+    assert.ok(file.metadata.training.data.effect, `${effect}: the effect chain is recorded with the model`);
+  }
+  // One epoch is enough for the FIR filter to beat passing the input through on music it never saw.
+  const filter = /^filter\s+linear-256\s+held-out ESR (\S+) \(identity (\S+)\)/m.exec(result.stdout);
+  assert.ok(filter, result.stdout);
+  assert.ok(Number(filter[1]) < Number(filter[2]) / 2, filter[0]);
   // A second run into a folder the user named needs --force.
   assertFails(deepsp("demo", "--out", out, "--seconds", "20", "--epochs", "1"), /already exists/);
 });

@@ -30,18 +30,16 @@ const TWO_TO_THE = (from: number, to: number) =>
 /**
  * Loss presets per family. Recurrent: ESR on the high-pass pre-emphasised signal plus DC (Wright et al. 2019,
  * 2020; the burn-in region masked). Convolutional: MSE plus a small pre-emphasised multi-resolution STFT term
- * (NAM's trainer: weight 2e-4, coefficient 0.85). Linear, MLP and the study's conv net: MSE, as the study used.
+ * (NAM's trainer: weight 2e-4, coefficient 0.85). Linear: pre-emphasised ESR (FIR_TRAINING). MLP and the study's conv net: MSE, as the study used.
  */
-function recurrentLoss(burnIn: number): LossConfig {
-  return {
-    type: "sum",
-    maskFirst: burnIn,
-    terms: [
-      { weight: 1, loss: { type: "esr", preEmphasis: { type: "highpass", coefficient: 0.85 } } },
-      { weight: 1, loss: { type: "dc" } },
-    ],
-  };
-}
+/** The trainer masks the burn-in itself (the loss's maskFirst = burnIn), whatever --burn-in says. */
+const RECURRENT_LOSS: LossConfig = {
+  type: "sum",
+  terms: [
+    { weight: 1, loss: { type: "esr", preEmphasis: { type: "highpass", coefficient: 0.85 } } },
+    { weight: 1, loss: { type: "dc" } },
+  ],
+};
 const CONV_LOSS: LossConfig = {
   type: "sum",
   terms: [
@@ -50,6 +48,19 @@ const CONV_LOSS: LossConfig = {
   ],
 };
 const MSE: LossConfig = { type: "mse" };
+/**
+ * FIR filters: least squares is convex but ill-conditioned under plain MSE, because a filter's stop band
+ * carries almost no target energy; pre-emphasised ESR (0.95) weights the highs up, and a fast decay settles
+ * the taps. Measured on the demo's 1 kHz 4th-order low-pass, 10 epochs: validation ESR 2.5e-5 (MSE, constant
+ * lr 0.002: 5.7e-2 after 15 epochs).
+ */
+const FIR_TRAINING: TrainingDefaults = {
+  loss: { type: "esr", preEmphasis: { type: "highpass", coefficient: 0.95 } },
+  learningRate: 0.005,
+  schedule: { type: "exponential", gamma: 0.8 },
+  windowLength: 4096,
+  batchSize: 16,
+};
 /** NAM's WaveNet schedule: Adam lr 0.004, exponential decay 0.993 per epoch. */
 const NAM_CONV: Omit<TrainingDefaults, "loss"> = {
   learningRate: 0.004,
@@ -64,7 +75,7 @@ function recurrent(cell: "lstm" | "gru", hidden: number, layers = 1): Preset {
     description: `${cell.toUpperCase()} ${layers > 1 ? `${layers} layers of ` : ""}${hidden} units, linear head, input skip`,
     model: { architecture: cell, hidden, layers, channels: 1, inputSkip: true },
     training: {
-      loss: recurrentLoss(4096),
+      loss: RECURRENT_LOSS,
       learningRate: 0.01,
       schedule: { type: "exponential", gamma: 0.995 },
       windowLength: 8192,
@@ -122,25 +133,13 @@ export const PRESETS: readonly Preset[] = [
     name: "linear-256",
     description: "256-tap FIR filter: the right model for a linear effect (EQ, low-pass)",
     model: { architecture: "linear", taps: 256, bias: true, channels: 1 },
-    training: {
-      loss: MSE,
-      learningRate: 0.002,
-      schedule: { type: "constant" },
-      windowLength: 4096,
-      batchSize: 16,
-    },
+    training: FIR_TRAINING,
   },
   {
     name: "linear-64",
     description: "64-tap FIR filter",
     model: { architecture: "linear", taps: 64, bias: true, channels: 1 },
-    training: {
-      loss: MSE,
-      learningRate: 0.002,
-      schedule: { type: "constant" },
-      windowLength: 4096,
-      batchSize: 16,
-    },
+    training: FIR_TRAINING,
   },
   {
     name: "mlp-study",
