@@ -83,21 +83,26 @@ export function biquadCoefficients(design: BiquadDesign): BiquadCoefficients {
 
 /** Filters `input` into a new Float32Array (direct form I, float64 state, starting from rest). */
 export function biquadFilter(input: Float32Array, c: BiquadCoefficients): Float32Array {
-  const output = new Float32Array(input.length);
+  const output = Float32Array.from(input);
+  biquadFilterInPlace(output, c);
+  return output;
+}
+
+/** Direct form I over `x`, in place, float64 state, starting from rest (each sample is read before it is written). */
+export function biquadFilterInPlace(x: Float32Array | Float64Array, c: BiquadCoefficients): void {
   let x1 = 0;
   let x2 = 0;
   let y1 = 0;
   let y2 = 0;
-  for (let n = 0; n < input.length; n++) {
-    const x = input[n]!;
-    const y = c.b0 * x + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
+  for (let n = 0; n < x.length; n++) {
+    const input = x[n]!;
+    const y = c.b0 * input + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
     x2 = x1;
-    x1 = x;
+    x1 = input;
     y2 = y1;
     y1 = y;
-    output[n] = y;
+    x[n] = y;
   }
-  return output;
 }
 
 /**

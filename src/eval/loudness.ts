@@ -1,5 +1,5 @@
 import { OptionError } from "../core/errors.ts";
-import type { BiquadCoefficients } from "../dsp/biquad.ts";
+import { type BiquadCoefficients, biquadFilterInPlace } from "../dsp/biquad.ts";
 
 /**
  * Integrated loudness after ITU-R BS.1770-4 (10/2015), "Algorithms to measure audio programme loudness and
@@ -113,7 +113,7 @@ export function kWeighting(sampleRate: number): [BiquadCoefficients, BiquadCoeff
 export function kWeight(channel: ArrayLike<number>, sampleRate: number): Float64Array {
   const output = new Float64Array(channel.length);
   for (let i = 0; i < channel.length; i++) output[i] = channel[i]!;
-  for (const c of kWeighting(sampleRate)) filterInPlace(output, c);
+  for (const c of kWeighting(sampleRate)) biquadFilterInPlace(output, c);
   return output;
 }
 
@@ -166,8 +166,8 @@ export function integratedLoudness(
     const weight = weights[c]!;
     if (weight === 0) return;
     for (let i = 0; i < frames; i++) weighted[i] = channel[i]!;
-    filterInPlace(weighted, shelf);
-    filterInPlace(weighted, highpass);
+    biquadFilterInPlace(weighted, shelf);
+    biquadFilterInPlace(weighted, highpass);
     starts.forEach((start, j) => {
       let sum = 0;
       for (let i = start; i < start + blockLength; i++) sum += weighted[i]! * weighted[i]!;
@@ -193,21 +193,4 @@ export function integratedLoudness(
   // A block counts when it passes both gates, i.e. the higher of the two thresholds.
   const gated = gatedMean(Math.max(ABSOLUTE_GATE_LUFS, relativeGate));
   return loudness(gated.mean);
-}
-
-/** Direct form I biquad over float64 samples, in place, from rest (also used by the band metrics). */
-export function filterInPlace(x: Float64Array, c: BiquadCoefficients): void {
-  let x1 = 0;
-  let x2 = 0;
-  let y1 = 0;
-  let y2 = 0;
-  for (let n = 0; n < x.length; n++) {
-    const input = x[n]!;
-    const y = c.b0 * input + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
-    x2 = x1;
-    x1 = input;
-    y2 = y1;
-    y1 = y;
-    x[n] = y;
-  }
 }

@@ -1,8 +1,13 @@
 import { OptionError } from "../core/errors.ts";
-import { type BiquadCoefficients, biquadCoefficients, butterworthQs } from "../dsp/biquad.ts";
+import {
+  type BiquadCoefficients,
+  biquadCoefficients,
+  biquadFilterInPlace,
+  butterworthQs,
+} from "../dsp/biquad.ts";
 import { hannWindow, RealFft } from "../dsp/fft.ts";
 import { createLoss, DEFAULT_RESOLUTIONS, type StftResolution } from "../train/losses/index.ts";
-import { filterInPlace, integratedLoudness, K_WEIGHTING_MIN_RATE } from "./loudness.ts";
+import { integratedLoudness, K_WEIGHTING_MIN_RATE } from "./loudness.ts";
 import type { BandError, Comparison, Metrics } from "./types.ts";
 
 /**
@@ -427,7 +432,7 @@ function filteredEnergy(
   scratch: Float64Array,
 ): number {
   scratch.set(x);
-  for (const section of sections) filterInPlace(scratch, section);
+  for (const section of sections) biquadFilterInPlace(scratch, section);
   let energy = 0;
   for (let n = 0; n < scratch.length; n++) energy += scratch[n]! * scratch[n]!;
   return energy;

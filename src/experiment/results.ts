@@ -50,6 +50,42 @@ export interface CellRecord extends CellSpec {
   wallSeconds: number;
 }
 
+/** The fields of a cell record that say what ran, before anything is measured. */
+export type CellIdentity = Pick<
+  CellRecord,
+  | keyof CellSpec
+  | "experiment"
+  | "status"
+  | "reason"
+  | "chain"
+  | "preset"
+  | "fingerprint"
+  | "limits"
+  | "qualityEsr"
+  | "startedAt"
+  | "finishedAt"
+  | "wallSeconds"
+>;
+
+/** A cell record with nothing measured: every result field null (the outcome overrides what it has). */
+export function unmeasuredCell(identity: CellIdentity): CellRecord {
+  return {
+    format: CELL_FORMAT,
+    version: 1,
+    ...identity,
+    training: null,
+    timeToQualitySeconds: null,
+    metrics: null,
+    testEsr: null,
+    identityEsr: null,
+    realTimeFactor: null,
+    testSeconds: null,
+    sampleRate: null,
+    model: null,
+    warnings: [],
+  };
+}
+
 /** A cell of the grid with no file yet (filtered out by --only, or the run was stopped). */
 export interface PendingCell extends CellSpec {
   status: "pending";

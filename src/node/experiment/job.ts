@@ -10,7 +10,7 @@ import {
   type TrainingSpec,
   trainingParts,
 } from "../../experiment/grid.ts";
-import { CELL_FORMAT, type CellRecord, type CellStatus } from "../../experiment/results.ts";
+import { type CellRecord, type CellStatus, unmeasuredCell } from "../../experiment/results.ts";
 import type { Model } from "../../nn/models/model.ts";
 import { readModelFile, writeModelFile } from "../model-files.ts";
 import { canonicalChain, type ExperimentData, SkipError } from "./load.ts";
@@ -58,30 +58,20 @@ export async function runJob(
     status: CellStatus,
     fields: Partial<CellRecord> = {},
   ): CellRecord => ({
-    format: CELL_FORMAT,
-    version: 1,
-    ...cell.spec,
-    experiment: config.name,
-    status,
-    reason: null,
-    chain,
-    preset: architecture.preset,
-    fingerprint: cell.fingerprint,
-    limits,
-    training: null,
-    qualityEsr: config.qualityEsr,
-    timeToQualitySeconds: null,
-    metrics: null,
-    testEsr: null,
-    identityEsr: null,
-    realTimeFactor: null,
-    testSeconds: null,
-    sampleRate: null,
-    model: null,
-    warnings: [],
-    startedAt: new Date(jobStarted).toISOString(),
-    finishedAt: new Date().toISOString(),
-    wallSeconds: (Date.now() - jobStarted) / 1000,
+    ...unmeasuredCell({
+      ...cell.spec,
+      experiment: config.name,
+      status,
+      reason: null,
+      chain,
+      preset: architecture.preset,
+      fingerprint: cell.fingerprint,
+      limits,
+      qualityEsr: config.qualityEsr,
+      startedAt: new Date(jobStarted).toISOString(),
+      finishedAt: new Date().toISOString(),
+      wallSeconds: (Date.now() - jobStarted) / 1000,
+    }),
     ...fields,
   });
   const finishAll = (cells: JobRequest["cells"], error: unknown, extra: Partial<CellRecord> = {}) => {

@@ -24,6 +24,7 @@ import {
   formatEsr,
   formatSeconds,
   type ResultsFile,
+  unmeasuredCell,
 } from "../../experiment/results.ts";
 import { writeFileAtomic, writeJsonFile } from "../files.ts";
 import type { JobProgress, JobRequest } from "./job.ts";
@@ -405,9 +406,7 @@ function crashRecord(
   options: PoolOptions,
   now: string,
 ): CellRecord {
-  return {
-    format: CELL_FORMAT,
-    version: 1,
+  return unmeasuredCell({
     ...cell.spec,
     experiment: options.loaded.config.name,
     status: "failed",
@@ -417,19 +416,9 @@ function crashRecord(
       options.loaded.config.architectures.find((a) => a.name === job.training.architecture)?.preset ?? "",
     fingerprint: cell.fingerprint,
     limits: options.limits,
-    training: null,
     qualityEsr: options.loaded.config.qualityEsr,
-    timeToQualitySeconds: null,
-    metrics: null,
-    testEsr: null,
-    identityEsr: null,
-    realTimeFactor: null,
-    testSeconds: null,
-    sampleRate: null,
-    model: null,
-    warnings: [],
     startedAt: now,
     finishedAt: now,
     wallSeconds: 0,
-  };
+  });
 }
