@@ -9,6 +9,7 @@ import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
 import { effectsBench } from "./effects/render.ts";
 import type { Benchmark, Figure } from "./harness.ts";
+import { runtimeBench } from "./runtime/stream.ts";
 import { generateBench } from "./signals/generate.ts";
 import { studyLowpassBench } from "./study/lowpass.ts";
 import { trainingBench } from "./train/throughput.ts";
@@ -19,6 +20,7 @@ const benchmarks: Benchmark[] = [
   alignmentBench,
   windowsMemoryBench,
   trainingBench,
+  runtimeBench,
   effectsBench,
   studyLowpassBench,
 ];

@@ -4,8 +4,10 @@ import { demoCommand } from "./commands/demo.ts";
 import { effectsCommand } from "./commands/effects.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { experimentCommand } from "./commands/experiment.ts";
+import { exportCommand } from "./commands/export.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { infoCommand } from "./commands/info.ts";
+import { inspectCommand } from "./commands/inspect.ts";
 import { materialCommand } from "./commands/material.ts";
 import { pairCommand } from "./commands/pair.ts";
 import { presetsCommand } from "./commands/presets.ts";
@@ -33,6 +35,8 @@ const program = new Command("deepsp")
   .addCommand(evalCommand())
   .addCommand(reportCommand())
   .addCommand(experimentCommand())
+  .addCommand(exportCommand())
+  .addCommand(inspectCommand())
   .addCommand(infoCommand());
 
 try {

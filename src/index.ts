@@ -28,7 +28,18 @@ export {
 export { type Batch, type SplitPair, type WindowOptions, Windows, windowsForRole } from "./data/windows.ts";
 export { type BiquadDesign, biquadCoefficients, biquadFilter } from "./dsp/biquad.ts";
 export { hannWindow, powerSpectrum, RealFft } from "./dsp/fft.ts";
+export { detectModelFormat, type ImportedModel, importModel, type ModelFormat } from "./io/import.ts";
 export { type ModelFile, type ModelMetadata, parseModelFile, serializeModel } from "./io/model-file.ts";
+export { modelFileFromNam, type NamDocument, namFromModelFile } from "./io/nam/convert.ts";
+export { NamError, type NamFile, parseNamFile } from "./io/nam/file.ts";
+export { createNamStreamProcessor, loadNamDsp, type NamDsp } from "./io/nam/player.ts";
+export { type PlayableModel, playableModel } from "./io/playable.ts";
+export {
+  modelFileFromRtneural,
+  type RtneuralDocument,
+  RtneuralError,
+  rtneuralFromModelFile,
+} from "./io/rtneural/convert.ts";
 export { jsKernels, type Kernels, kernels, referenceKernels, useKernels } from "./nn/kernels/index.ts";
 export type { Model } from "./nn/models/model.ts";
 export { findPreset, PRESETS, type Preset } from "./nn/models/presets.ts";

@@ -3,11 +3,11 @@ import { makeAudio } from "../../src/audio/audio.ts";
 import { OptionError } from "../../src/core/errors.ts";
 import { type PairReport, preparePair } from "../../src/data/pair.ts";
 import { compare, type DetailedComparison, type MetricDetails } from "../../src/eval/metrics.ts";
-import type { ModelFile } from "../../src/io/model-file.ts";
+import type { PlayableModel } from "../../src/io/playable.ts";
 import { readWavFile } from "../../src/node/files.ts";
-import { readModelFile } from "../../src/node/model-files.ts";
+import { readPlayableModel } from "../../src/node/model-io.ts";
 import { writeEvalReport } from "../../src/node/report.ts";
-import { createStreamProcessor, processWhole } from "../../src/runtime/index.ts";
+import { processWhole } from "../../src/runtime/index.ts";
 import { formatSeconds, formatTable, printJson, warn } from "../output.ts";
 import { integer, number, parseAlign } from "../parse.ts";
 
@@ -65,7 +65,7 @@ const METRICS: readonly { field: ScalarMetric; key: string; label: string; kind:
 export function evalCommand(): Command {
   return new Command("eval")
     .description("score a model against a target: ESR, SNR, MR-STFT, spectra, loudness, per-band ESR")
-    .requiredOption("-m, --model <file>", "deepsp model file (.json)")
+    .requiredOption("-m, --model <file>", "model file: deepsp (.json), .nam, or RTNeural/AIDA-X (.json)")
     .requiredOption("-i, --input <file>", "the dry input WAV")
     .requiredOption("-t, --target <file>", "the same audio after the real effect (WAV)")
     .option("--align <how>", 'latency between input and target: "detect", "none", or samples', "detect")
@@ -82,20 +82,6 @@ export function evalCommand(): Command {
     });
 }
 
-/**
- * Reads the model to evaluate. The one place that knows model file formats: `.nam` files are wired to
- * their reader here once it exists.
- */
-export async function loadEvalModel(path: string): Promise<ModelFile> {
-  if (/\.nam$/i.test(path)) {
-    throw new OptionError(
-      "options/invalid",
-      `${path}: .nam import is not available yet; give a deepsp model file (.json)`,
-    );
-  }
-  return readModelFile(path);
-}
-
 /** Runs `deepsp eval` with these options (as commander gives them), prints the scores and returns them. */
 export async function runEval(
   options: EvalOptions,
@@ -103,7 +89,7 @@ export async function runEval(
   const blockSize = integer(options.block, "--block", 1);
   const align = parseAlign(options.align);
   const maxDelaySeconds = number(options.maxDelayMs, "--max-delay-ms") / 1000;
-  const file = await loadEvalModel(options.model);
+  const file = await readPlayableModel(options.model);
   const [input, target] = await Promise.all([readWavFile(options.input), readWavFile(options.target)]);
   const { pair, report } = preparePair(input.audio, target.audio, {
     inputName: options.input,
@@ -119,14 +105,14 @@ export async function runEval(
     );
   }
   const channels = input.audio.channels.length;
-  if (file.model.channels !== 1 && file.model.channels !== channels) {
+  if (file.channels !== 1 && file.channels !== channels) {
     throw new OptionError(
       "options/invalid",
-      `${options.model} maps ${file.model.channels} channels but ${options.input} has ${channels}`,
+      `${options.model} maps ${file.channels} channels but ${options.input} has ${channels}`,
     );
   }
 
-  const processor = createStreamProcessor(file.model, { audioChannels: channels });
+  const processor = file.createProcessor(channels);
   const output = processWhole(processor, input.audio.channels, { blockSize, sampleRate });
 
   // The aligned input starts `inputStart` samples into the file (a negative delay drops the input's start);
@@ -167,7 +153,6 @@ export async function runEval(
       makeAudio(sampleRate, cut(channelList, start));
     reportPage = await writeEvalReport(
       file,
-      options.model,
       {
         description: `${options.input} → ${options.target}, ${(from / sampleRate).toFixed(2)}–${(to / sampleRate).toFixed(2)} s of the aligned pair`,
         comparison,
@@ -214,7 +199,7 @@ function parseRegion(text: string, sampleRate: number, frames: number): [number,
 /** The JSON report: snake_case keys, every metric with its identity_ twin; infinities become null. */
 function jsonReport(
   options: EvalOptions,
-  file: ModelFile,
+  file: PlayableModel,
   report: PairReport,
   comparison: DetailedComparison,
   [from, to]: [number, number],
@@ -228,7 +213,7 @@ function jsonReport(
     model: options.model,
     input: options.input,
     target: options.target,
-    architecture: file.model.architecture,
+    architecture: file.architecture,
     sample_rate: sampleRate,
     channels: report.inputChannels,
     frames: comparison.frames,
@@ -256,14 +241,14 @@ function jsonReport(
 
 function printText(
   options: EvalOptions,
-  file: ModelFile,
+  file: PlayableModel,
   report: PairReport,
   comparison: DetailedComparison,
   [from, to]: [number, number],
 ): void {
   const { model, identity, sampleRate, frames } = comparison;
   console.log(
-    `model:  ${options.model}: ${file.model.architecture}, ${file.sampleRate} Hz, ${file.model.channels} channel(s)`,
+    `model:  ${options.model}: ${file.architecture}, ${file.sampleRate} Hz, ${file.channels} channel(s)`,
   );
   const { delay } = report;
   const ms = ((1000 * delay.delaySamples) / sampleRate).toFixed(2);

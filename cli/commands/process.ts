@@ -4,8 +4,8 @@ import { resample } from "../../src/audio/resample.ts";
 import type { WavEncoding } from "../../src/audio/wav.ts";
 import { OptionError } from "../../src/core/errors.ts";
 import { readWavFile, writeWavFile } from "../../src/node/files.ts";
-import { readModelFile } from "../../src/node/model-files.ts";
-import { createStreamProcessor, processWhole } from "../../src/runtime/index.ts";
+import { readPlayableModel } from "../../src/node/model-io.ts";
+import { processWhole } from "../../src/runtime/index.ts";
 import { integer } from "../parse.ts";
 
 interface ProcessOptions {
@@ -25,7 +25,7 @@ interface ProcessOptions {
 export function processCommand(): Command {
   return new Command("process")
     .description("run a model over a WAV file (streaming, any length, mono or stereo)")
-    .requiredOption("-m, --model <file>", "deepsp model file (.json)")
+    .requiredOption("-m, --model <file>", "model file: deepsp (.json), .nam, or RTNeural/AIDA-X (.json)")
     .requiredOption("--in <file>", "input WAV")
     .requiredOption("-o, --out <file>", "output WAV")
     .option("--block <frames>", "block size, as an audio host would use", "4096")
@@ -38,7 +38,7 @@ export function processCommand(): Command {
     .option("--force", "overwrite --out if it exists")
     .action(async (options: ProcessOptions) => {
       const blockSize = integer(options.block, "--block", 1);
-      const [file, wav] = await Promise.all([readModelFile(options.model), readWavFile(options.in)]);
+      const [file, wav] = await Promise.all([readPlayableModel(options.model), readWavFile(options.in)]);
       let audio = wav.audio;
       if (audio.sampleRate !== file.sampleRate) {
         if (!options.resample) {
@@ -49,14 +49,14 @@ export function processCommand(): Command {
         }
         audio = resample(audio, file.sampleRate);
       }
-      const modelChannels = file.model.channels;
+      const modelChannels = file.channels;
       if (modelChannels !== 1 && modelChannels !== audio.channels.length) {
         throw new OptionError(
           "options/invalid",
           `${options.model} maps ${modelChannels} channels but ${options.in} has ${audio.channels.length}`,
         );
       }
-      const processor = createStreamProcessor(file.model, { audioChannels: audio.channels.length });
+      const processor = file.createProcessor(audio.channels.length);
       const start = performance.now();
       const output = processWhole(processor, audio.channels, { blockSize, sampleRate: audio.sampleRate });
       const seconds = (performance.now() - start) / 1000;
@@ -66,7 +66,7 @@ export function processCommand(): Command {
       });
       const audioSeconds = audio.channels[0]!.length / audio.sampleRate;
       console.log(
-        `${options.out}: ${audioSeconds.toFixed(2)} s of ${audio.channels.length}-channel audio through ${file.model.architecture} ` +
+        `${options.out}: ${audioSeconds.toFixed(2)} s of ${audio.channels.length}-channel audio through ${file.architecture} ` +
           `in ${seconds.toFixed(2)} s (${(audioSeconds / seconds).toFixed(1)}x real time, block ${blockSize})`,
       );
     });

@@ -16,4 +16,5 @@ export {
 } from "./files.ts";
 export { externalMaterials } from "./material/index.ts";
 export { readModelFile, writeModelFile } from "./model-files.ts";
+export { readAnyModel, readPlayableModel, writeNamFile, writeRtneuralFile } from "./model-io.ts";
 export { findProgram, runTool } from "./tools.ts";

@@ -17,6 +17,7 @@ import type {
 import { type RenderReportOptions, renderReport } from "../eval/report/render.ts";
 import { runRegions, scoredSources } from "../eval/report/run.ts";
 import type { ModelFile } from "../io/model-file.ts";
+import type { PlayableModel } from "../io/playable.ts";
 import { FileError, readFileBytes, readWavFile, writeFileAtomic } from "./files.ts";
 import { readModelFile } from "./model-files.ts";
 
@@ -333,18 +334,36 @@ export function modelCard(file: ModelFile, modelPath: string): ModelCard {
   };
 }
 
+/**
+ * The card of any playable model: a deepsp model's full card, or what a .nam file says (name, size, rate;
+ * a .nam plays through NAM's player, so its architecture is the file's).
+ */
+export function playableCard(model: PlayableModel): ModelCard {
+  const base = model.file ? modelCard(model.file, model.source) : {};
+  const name = model.nam?.metadata.name;
+  return {
+    ...base,
+    ...(typeof name === "string" ? { name } : base.name ? {} : { name: basename(model.source) }),
+    modelFile: model.source,
+    architecture: model.architecture,
+    parameters: model.parameters,
+    ...(model.receptiveField !== null ? { receptiveField: model.receptiveField } : {}),
+    sampleRate: model.sampleRate,
+    channels: model.channels,
+  };
+}
+
 /** An evaluation's report (`deepsp eval --report <folder>`): the model card, the scores and the audio; no curves. */
 export function writeEvalReport(
-  file: ModelFile,
-  modelPath: string,
+  model: PlayableModel,
   evaluation: ReportEvaluation,
   folder: string,
   options: { maxAudioSeconds?: number } = {},
 ): Promise<string> {
-  const card = modelCard(file, modelPath);
+  const card = playableCard(model);
   return writeReport(
     {
-      title: `${card.name}: ${file.model.architecture}, evaluated`,
+      title: `${card.name}: ${model.architecture}, evaluated`,
       card,
       evaluation,
       notes: [`Evaluated on ${evaluation.description}`],

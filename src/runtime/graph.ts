@@ -53,6 +53,12 @@ export class Signal {
     this.pos = keep;
   }
 
+  /** Zero history, the block back at `keep` (the state after allocate()). */
+  clear(): void {
+    this.data.fill(0);
+    this.pos = this.keep;
+  }
+
   /** Remembers the current history (as the state `restore` returns to). */
   save(): void {
     this.shift();

@@ -68,7 +68,14 @@ export const MAX_BLOCK_LIMIT = 1 << 20;
  * (biases included: the state after "prewarming" with silence), recurrent models from zero state.
  */
 export function createStreamProcessor(model: Model, options: StreamProcessorOptions = {}): StreamProcessor {
-  const plan = planModel(model);
+  return createPlanProcessor(planModel(model), options);
+}
+
+/**
+ * A processor over any plan (deepsp's own models, a .nam player): the fault handling, block splitting and
+ * warm-up are the same for all. Each audio channel group gets its own core from plan.createCore().
+ */
+export function createPlanProcessor(plan: ModelPlan, options: StreamProcessorOptions = {}): StreamProcessor {
   const audioChannels = options.audioChannels ?? plan.channels;
   if (!(Number.isInteger(audioChannels) && audioChannels >= 1)) {
     throw new OptionError(

@@ -7,6 +7,7 @@ import { encodeWav } from "../../src/audio/wav.ts";
 import { createModel } from "../../src/nn/models/registry.ts";
 import { writeModelFile } from "../../src/node/model-files.ts";
 import { deepsp as run } from "../helpers/cli.ts";
+import { missingShared, sharedPath } from "../helpers/shared.ts";
 import { delay, noise } from "../helpers/signals.ts";
 
 const RATE = 48000;
@@ -191,10 +192,37 @@ test("--report writes an HTML report with the model card, the scores and the sco
   assert.match(text.stdout, /^report: again[/\\]index\.html$/m);
 });
 
-test("one-line errors: .nam models, missing files, rate mismatches", () => {
+const NAM = "nam-reference/";
+
+test("a .nam model plays through NAM's player: scored against NAM core's own render, ESR ~ 0", {
+  skip: missingShared(NAM),
+}, () => {
+  const reference = (name: string) => new Float32Array(readFileSync(sharedPath(NAM + name)).buffer.slice(0));
+  writeWav("nam-input.wav", [reference("input.f32")]);
+  for (const model of ["lstm", "A2"]) {
+    writeWav(`${model}-core.wav`, [reference(`out/${model}.bs64.f32`)]);
+    const json = evalJson(
+      "-m",
+      sharedPath(`${NAM}models/${model}.nam`),
+      "-i",
+      "nam-input.wav",
+      "-t",
+      `${model}-core.wav`,
+      "--align",
+      "none",
+      "--block",
+      "64",
+    );
+    assert.match(String(json["architecture"]), /^\.nam /);
+    assert.ok((json["esr"] as number) < 1e-8, `${model}: ESR ${json["esr"]}`);
+    assert.ok((json["identity_esr"] as number) > 0.01, `${model}: identity ESR ${json["identity_esr"]}`);
+  }
+});
+
+test("one-line errors: unknown model files, missing files, rate mismatches", () => {
   assertFails(
     deepsp("-m", "amp.nam", "-i", "input.wav", "-t", "target.wav"),
-    /^deepsp: amp\.nam: \.nam import is not available yet/,
+    /^deepsp: amp\.nam: not a model file deepsp knows/,
   );
   assertFails(
     deepsp("-m", "half.json", "-i", "missing.wav", "-t", "target.wav"),

@@ -68,8 +68,9 @@ const ARRAY_FIELDS = [
 ] as const;
 const TOP_FIELDS = ["layers", "head", "head_scale"] as const;
 
-function configError(message: string): never {
-  throw new DeepspError("nam/config", `NAM WaveNet config: ${message}`);
+/** code "nam/unsupported": a valid NAM feature deepsp cannot express (the file needs NAM's own player). */
+function configError(message: string, code = "nam/config"): never {
+  throw new DeepspError(code, `NAM WaveNet config: ${message}`);
 }
 
 /**
@@ -89,11 +90,13 @@ export function modelConfigFromNamA1(config: unknown, weights?: readonly number[
   if (extra.length > 0) {
     configError(
       `unsupported field(s) ${extra.map((key) => `"${key}"`).join(", ")}: only the classic (A1, .nam 0.5) WaveNet is supported (fields: ${TOP_FIELDS.join(", ")})`,
+      "nam/unsupported",
     );
   }
   if (top["head"] !== null && top["head"] !== undefined)
     configError(
       `"head" must be null (a post-stack head is not supported), got ${JSON.stringify(top["head"])}`,
+      "nam/unsupported",
     );
   const layers = top["layers"];
   if (!Array.isArray(layers) || layers.length === 0)
@@ -132,6 +135,7 @@ function layerArrayFromNam(input: unknown, i: number): WavenetLayerArrayConfig {
   if (extra.length > 0) {
     configError(
       `${where}: unsupported field(s) ${extra.map((key) => `"${key}"`).join(", ")} (A2 WaveNet features are not supported; classic fields: ${ARRAY_FIELDS.join(", ")})`,
+      "nam/unsupported",
     );
   }
   const whole = (field: string): number => {
@@ -176,12 +180,16 @@ function activationFromNam(value: unknown, where: string): ActivationKind {
     const defaults =
       type === "LeakyReLU" && (rest["negative_slope"] === undefined || rest["negative_slope"] === 0.01);
     if (Object.keys(rest).length > 0 && !defaults)
-      configError(`${where}: activation parameters ${JSON.stringify(rest)} are not supported`);
+      configError(
+        `${where}: activation parameters ${JSON.stringify(rest)} are not supported`,
+        "nam/unsupported",
+      );
     name = type;
   }
   if (typeof name !== "string" || !Object.hasOwn(FROM_NAM, name)) {
     configError(
       `${where}: unknown activation ${JSON.stringify(name)} (supported: ${Object.keys(FROM_NAM).join(", ")})`,
+      "nam/unsupported",
     );
   }
   return FROM_NAM[name]!;

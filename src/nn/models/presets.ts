@@ -70,11 +70,15 @@ const NAM_CONV: Omit<TrainingDefaults, "loss"> = {
   batchSize: 16,
 };
 
-function recurrent(cell: "lstm" | "gru", hidden: number, layers = 1): Preset {
+/**
+ * `inputSkip` adds the input to the output (Wright et al.; AIDA-X's in_skip). NAM's LSTM has none, so the
+ * "-nam" presets leave it out to export to .nam (NAM trainer's LSTM config: no skip).
+ */
+function recurrent(cell: "lstm" | "gru", hidden: number, layers = 1, inputSkip = true): Preset {
   return {
-    name: `${cell}-${hidden}${layers > 1 ? `x${layers}` : ""}`,
-    description: `${cell.toUpperCase()} ${layers > 1 ? `${layers} layers of ` : ""}${hidden} units, linear head, input skip`,
-    model: { architecture: cell, hidden, layers, channels: 1, inputSkip: true },
+    name: `${cell}-${hidden}${layers > 1 ? `x${layers}` : ""}${inputSkip ? "" : "-nam"}`,
+    description: `${cell.toUpperCase()} ${layers > 1 ? `${layers} layers of ` : ""}${hidden} units, linear head, ${inputSkip ? "input skip" : "no input skip: exports to .nam"}`,
+    model: { architecture: cell, hidden, layers, channels: 1, inputSkip },
     training: {
       loss: RECURRENT_LOSS,
       learningRate: 0.01,
@@ -232,6 +236,7 @@ export const PRESETS: readonly Preset[] = [
   recurrent("lstm", 32),
   recurrent("lstm", 96),
   recurrent("lstm", 8, 2),
+  recurrent("lstm", 16, 1, false),
   recurrent("gru", 16),
   recurrent("gru", 32),
 ];

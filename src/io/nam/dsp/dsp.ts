@@ -1,0 +1,173 @@
+import { OptionError } from "../../../core/errors.ts";
+import type { Signal } from "../../../runtime/graph.ts";
+import { MAX_BLOCK_LIMIT } from "../../../runtime/processor.ts";
+import { NamError, type NamFile, WeightReader } from "../file.ts";
+
+/**
+ * One stream of a .nam model, as NAM core's `DSP` runs it (NAM/dsp.h): fixed weights, a state, blocks of samples.
+ * Blocks are channel-major: channel c of a block sits at [c * maxBlock, c * maxBlock + frames) (a mono model's
+ * block is just the first `frames` samples).
+ */
+export interface NamDsp {
+  /** Input and output channels (1 and 1 for a model the player plays; a condition DSP may output more). */
+  readonly inChannels: number;
+  readonly outChannels: number;
+  /** The rate the model was trained at (Hz), or null when the file does not say. Nothing is resampled. */
+  readonly sampleRate: number | null;
+  /** Zeros run by reset(true) (NAM core's `GetPrewarmSamples()`), before rounding up to whole blocks. */
+  readonly prewarmSamples: number;
+  /** Samples of input an output sample depends on; undefined for a recurrent model (unbounded). */
+  readonly receptiveField: number | undefined;
+  /** Allocates for blocks of up to `maxBlock` frames and puts the fresh state in place (no prewarm). */
+  prepare(maxBlock: number): void;
+  /** Processes `frames` <= maxBlock frames. Never allocates; the output does not depend on how the signal is split. */
+  process(input: Float32Array, output: Float32Array, frames: number): void;
+  /**
+   * Back to the state of a freshly loaded model (zero histories, an LSTM's stored initial state); with `prewarm`,
+   * then runs zeros as NAM core's `prewarm()` does (blocks of maxBlock until at least prewarmSamples have run).
+   * The prewarmed state is computed on the first such reset after prepare() and copied back on later ones (NAM
+   * core caches a WaveNet's the same way, NAM/conv1d.h), so reset() costs a copy. Never allocates.
+   */
+  reset(prewarm: boolean): void;
+}
+
+/** A NamDsp whose state a containing DSP (a WaveNet around its condition DSP) clears, saves and restores. */
+export interface StatefulDsp extends NamDsp {
+  /** The fresh state. */
+  clearState(): void;
+  /** Remembers the state (the one copy restoreState returns to). */
+  saveState(): void;
+  restoreState(): void;
+}
+
+/** A loaded .nam model: weights read and checked once, shared by every stream created from it. */
+export interface NamModel {
+  /** The architecture that plays, e.g. "WaveNet" (a container's chosen submodel's). */
+  readonly architecture: string;
+  create(): StatefulDsp;
+}
+
+/** Builds the model of a nested .nam object (a condition DSP, a container's submodel). */
+export type BuildModel = (file: NamFile) => NamModel;
+
+const EMPTY = new Float32Array(0);
+
+/** The prepare / reset / prewarm logic every architecture shares. */
+export abstract class DspBase implements StatefulDsp {
+  abstract readonly inChannels: number;
+  abstract readonly outChannels: number;
+  abstract readonly prewarmSamples: number;
+  abstract readonly receptiveField: number | undefined;
+  protected maxBlock = 0;
+  private zeros = EMPTY;
+  private sink = EMPTY;
+  /** Whether saveState() holds the prewarmed state. */
+  private prewarmSaved = false;
+
+  constructor(readonly sampleRate: number | null) {}
+
+  prepare(maxBlock: number): void {
+    if (!(Number.isInteger(maxBlock) && maxBlock >= 1 && maxBlock <= MAX_BLOCK_LIMIT)) {
+      throw new OptionError(
+        "options/invalid",
+        `prepare: maxBlock must be a whole number of frames in [1, ${MAX_BLOCK_LIMIT}], got ${maxBlock}`,
+      );
+    }
+    this.allocate(maxBlock);
+    this.maxBlock = maxBlock;
+    this.zeros = new Float32Array(this.inChannels * maxBlock);
+    this.sink = new Float32Array(this.outChannels * maxBlock);
+    this.prewarmSaved = false;
+    this.clearState();
+  }
+
+  reset(prewarm: boolean): void {
+    if (this.maxBlock === 0) return;
+    if (prewarm && this.prewarmSaved) {
+      this.restoreState();
+      return;
+    }
+    this.clearState();
+    if (!prewarm || this.prewarmSamples === 0) return;
+    // dsp.cpp DSP::prewarm: whole blocks of maxBufferSize zeros until at least GetPrewarmSamples() have run
+    // (the count matters for an LSTM, whose state need not settle).
+    for (let done = 0; done < this.prewarmSamples; done += this.maxBlock) {
+      this.process(this.zeros, this.sink, this.maxBlock);
+    }
+    this.saveState();
+    this.prewarmSaved = true;
+  }
+
+  /** Allocates buffers for blocks of up to maxBlock frames (the state is cleared after). */
+  protected abstract allocate(maxBlock: number): void;
+  abstract process(input: Float32Array, output: Float32Array, frames: number): void;
+  abstract clearState(): void;
+  abstract saveState(): void;
+  abstract restoreState(): void;
+}
+
+/** Starts every signal's block (a history may move to the front of its row first). */
+export function beginSignals(signals: readonly Signal[], frames: number): void {
+  for (let i = 0; i < signals.length; i++) signals[i]!.begin(frames);
+}
+
+/** Ends every signal's block: it becomes history. */
+export function advanceSignals(signals: readonly Signal[], frames: number): void {
+  for (let i = 0; i < signals.length; i++) signals[i]!.advance(frames);
+}
+
+/** Zero histories (the fresh state of NAM core's ring buffers). */
+export function clearSignals(signals: readonly Signal[]): void {
+  for (let i = 0; i < signals.length; i++) signals[i]!.clear();
+}
+
+export function saveSignals(signals: readonly Signal[]): void {
+  for (let i = 0; i < signals.length; i++) signals[i]!.save();
+}
+
+export function restoreSignals(signals: readonly Signal[]): void {
+  for (let i = 0; i < signals.length; i++) signals[i]!.restore();
+}
+
+/**
+ * Reads a model's weights with `read` (in the order NAM core's set_weights_ takes them) after checking their
+ * count, as NAM core's get_dsp does: a dry run counts what `read` takes, so a short or long file is one error
+ * naming both counts.
+ */
+export function readWeights<T>(file: NamFile, read: (reader: WeightReader) => T): T {
+  const counter = new WeightCounter();
+  read(counter);
+  if (counter.consumed !== file.weights.length) {
+    throw new NamError(
+      "nam/weight-count",
+      `${file.source}: the config implies ${counter.consumed} weights, the file has ${file.weights.length}`,
+    );
+  }
+  const reader = new WeightReader(file.weights, file.source);
+  const result = read(reader);
+  reader.finish();
+  return result;
+}
+
+/** Reads nothing: counts what is taken from it (and hands out zeros). */
+class WeightCounter extends WeightReader {
+  private count = 0;
+
+  constructor() {
+    super([], "");
+  }
+
+  override take(count: number): Float32Array {
+    this.count += count;
+    return new Float32Array(count);
+  }
+
+  override next(): number {
+    this.count++;
+    return 0;
+  }
+
+  override get consumed(): number {
+    return this.count;
+  }
+}

@@ -1,0 +1,132 @@
+import { Signal } from "../../../runtime/graph.ts";
+import { convBlock, copySamples } from "../../../runtime/kernels.ts";
+import type { NamFile } from "../file.ts";
+import {
+  advanceSignals,
+  beginSignals,
+  clearSignals,
+  DspBase,
+  type NamModel,
+  readWeights,
+  restoreSignals,
+  saveSignals,
+} from "./dsp.ts";
+import { ConfigFields, invalid } from "./fields.ts";
+
+/** Linear's "implementation" values (linear.cpp `parse_implementation`): direct or FFT convolution, same sums. */
+const IMPLEMENTATIONS = ["auto", "direct", "legacy", "old", "fft", "partitioned_fft", "partitioned-fft"];
+
+interface LinearWeights {
+  inChannels: number;
+  outChannels: number;
+  taps: number;
+  /** [taps], oldest tap first (convBlock's order). */
+  kernel: Float32Array;
+  /** [1], or null without bias. */
+  bias: Float32Array | null;
+}
+
+/**
+ * Linear (NAM/linear.cpp): an impulse response, y[t] = bias + sum_k h[k] x[t - k], applied to each of the
+ * first min(in, out) channels (other outputs are 0). Weights: h[0..receptive_field) (h[0] multiplies the newest
+ * sample), then the bias.
+ */
+export function loadLinear(file: NamFile): NamModel {
+  const fields = ConfigFields.of(file.config, `${file.source}: config`);
+  const taps = fields.int("receptive_field");
+  const hasBias = fields.bool("bias");
+  const inChannels = fields.int("in_channels", 1);
+  const outChannels = fields.int("out_channels", 1);
+  // Direct or partitioned-FFT convolution: the same sums, rounded differently.
+  const implementation = fields.has("implementation")
+    ? fields.string("implementation").toLowerCase()
+    : "auto";
+  if (!IMPLEMENTATIONS.includes(implementation)) {
+    throw invalid(
+      fields.at("implementation"),
+      `unknown implementation (known: ${IMPLEMENTATIONS.join(", ")})`,
+    );
+  }
+  fields.finish();
+  const weights = readWeights(
+    file,
+    (reader): LinearWeights => ({
+      inChannels,
+      outChannels,
+      taps,
+      // The reversed-taps quirk (as src/io/nam/linear.ts reverseTaps): the file's response is newest sample first,
+      // convBlock's kernel oldest first.
+      kernel: reader.take(taps, "the impulse response").reverse(),
+      bias: hasBias ? reader.take(1, "the bias") : null,
+    }),
+  );
+  return { architecture: "Linear", create: () => new LinearDsp(weights, file.sampleRate) };
+}
+
+class LinearDsp extends DspBase {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly prewarmSamples = 0;
+  readonly receptiveField: number;
+  private readonly w: LinearWeights;
+  private readonly x: Signal;
+  private readonly histories: Signal[];
+
+  constructor(weights: LinearWeights, sampleRate: number | null) {
+    super(sampleRate);
+    this.w = weights;
+    this.inChannels = weights.inChannels;
+    this.outChannels = weights.outChannels;
+    this.receptiveField = weights.taps;
+    this.x = new Signal(weights.inChannels, weights.taps - 1);
+    this.histories = [this.x];
+  }
+
+  protected allocate(maxBlock: number): void {
+    this.x.allocate(maxBlock);
+  }
+
+  process(input: Float32Array, output: Float32Array, frames: number): void {
+    const { x, w, maxBlock } = this;
+    beginSignals(this.histories, frames);
+    for (let c = 0; c < w.inChannels; c++)
+      copySamples(x.data, c * x.stride + x.pos, input, c * maxBlock, frames);
+    const channels = Math.min(w.inChannels, w.outChannels);
+    for (let c = 0; c < channels; c++) {
+      const from = c * x.stride + x.pos - (w.taps - 1);
+      convBlock(
+        output,
+        c * maxBlock,
+        maxBlock,
+        x.data,
+        from,
+        x.stride,
+        w.kernel,
+        w.bias,
+        1,
+        1,
+        w.taps,
+        1,
+        1,
+        frames,
+        false,
+      );
+    }
+    for (let c = channels; c < w.outChannels; c++) {
+      for (let t = 0; t < frames; t++) output[c * maxBlock + t] = 0;
+    }
+    advanceSignals(this.histories, frames);
+  }
+
+  clearState(): void {
+    clearSignals(this.histories);
+  }
+
+  saveState(): void {
+    saveSignals(this.histories);
+  }
+
+  restoreState(): void {
+    restoreSignals(this.histories);
+  }
+}
