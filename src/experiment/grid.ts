@@ -1,4 +1,5 @@
 import { OptionError } from "../core/errors.ts";
+import { findPreset } from "../nn/models/presets.ts";
 import {
   type ArchitectureSpec,
   type DataSetSpec,
@@ -149,8 +150,9 @@ export function mergedOverrides(config: ExperimentConfig, architecture: Architec
 }
 
 /**
- * What a training's result depends on, as a short hash: its effect, training material, architecture and
- * overrides, seed, validation chunk, sample rate and limits. A cell or model file made with another
+ * What a training's result depends on, as a short hash: its effect, training material, architecture (the
+ * preset's model and recipe as this release defines them, so a changed preset retrains) and overrides, seed,
+ * validation chunk, sample rate and limits. A cell or model file made with another
  * fingerprint (another budget, edited config) is stale and is made again.
  */
 export function trainingFingerprint(
@@ -162,7 +164,11 @@ export function trainingFingerprint(
   return hashJson({
     effect: effect.chain ?? { align: effect.data?.align, channels: effect.data?.channels },
     train,
-    architecture: { preset: architecture.preset, training: mergedOverrides(config, architecture) },
+    architecture: {
+      preset: architecture.preset,
+      recipe: findPreset(architecture.preset),
+      training: mergedOverrides(config, architecture),
+    },
     seed: training.seed,
     validation: config.validation,
     sampleRate: config.sampleRate,
