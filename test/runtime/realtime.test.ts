@@ -1,44 +1,24 @@
 import assert from "node:assert/strict";
-import { PerformanceObserver, performance } from "node:perf_hooks";
 import { test } from "node:test";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { Rng } from "../../src/core/rng.ts";
 import { createModel } from "../../src/nn/models/registry.ts";
 import { createStreamProcessor, type StreamProcessor } from "../../src/runtime/index.ts";
+import { type AllocationMeasurement, allocationFree, measureAllocation } from "../helpers/allocation.ts";
 
 /*
- * process() must not allocate. V8 counts every JavaScript allocation in its new space (young generation) until
- * a scavenge empties it, so: collect garbage, read the new space's used bytes, make 20,000 process() calls with
- * random block sizes, read again, and check that no GC ran in between (a GC would hide allocations) and that
- * the growth is below 64 KiB. Even 16 bytes per call (one boxed number) would be 320 KB. heapUsed is reported
- * too but not asserted: it also counts code the JIT compiles, which is not garbage and varies from run to run.
+ * process() must not allocate: test/helpers/allocation.ts measures V8's new space around 20,000 process() calls
+ * with random block sizes and checks that no GC ran in between (a GC would hide allocations) and that the growth
+ * is below 64 KiB. Even 16 bytes per call (one boxed number) would be 320 KB.
  */
-v8.setFlagsFromString("--expose-gc");
-const gc = vm.runInNewContext("gc") as () => void;
-
-const gcTimes: number[] = [];
-const observer = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcTimes.push(entry.startTime);
-});
-observer.observe({ entryTypes: ["gc"] });
-
-function newSpaceUsed(): number {
-  const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
-  return space ? space.space_used_size : Number.NaN;
-}
-
-interface Measurement {
-  newSpaceGrowth: number;
-  heapGrowth: number;
-  gcs: number;
-}
 
 const CALLS = 20000;
-const BOUND = 64 * 1024;
 
-/** prepare + one warm-up call, then CALLS process() calls with random block sizes in [1, maxBlock]. */
-async function measure(processor: StreamProcessor, maxBlock: number, seed: number): Promise<Measurement> {
+/** prepare, then CALLS process() calls with random block sizes in [1, maxBlock] (run once to warm up, then measured). */
+async function measure(
+  processor: StreamProcessor,
+  maxBlock: number,
+  seed: number,
+): Promise<AllocationMeasurement> {
   const rng = new Rng(seed);
   processor.prepare(48000, maxBlock);
   const input: Float32Array[] = [];
@@ -49,24 +29,9 @@ async function measure(processor: StreamProcessor, maxBlock: number, seed: numbe
   }
   const sizes = new Int32Array(CALLS);
   for (let i = 0; i < CALLS; i++) sizes[i] = 1 + rng.int(maxBlock);
-  processor.process(input, output, maxBlock);
-  gc();
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  const start = performance.now();
-  const new0 = newSpaceUsed();
-  const heap0 = process.memoryUsage().heapUsed;
-  for (let i = 0; i < CALLS; i++) processor.process(input, output, sizes[i]!);
-  const new1 = newSpaceUsed();
-  const heap1 = process.memoryUsage().heapUsed;
-  const end = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, 5)); // let the GC observer deliver its entries
-  const gcs = gcTimes.filter((time) => time >= start && time <= end).length;
-  return { newSpaceGrowth: new1 - new0, heapGrowth: heap1 - heap0, gcs };
-}
-
-function allocationFree(m: Measurement): boolean {
-  return m.gcs === 0 && m.newSpaceGrowth < BOUND;
+  return measureAllocation(() => {
+    for (let i = 0; i < CALLS; i++) processor.process(input, output, sizes[i]!);
+  });
 }
 
 const CONFIGS: { name: string; config: Record<string, unknown>; audioChannels?: number; maxBlock: number }[] =
@@ -128,16 +93,10 @@ test("reset() does not allocate", async () => {
     createModel({ architecture: "tcn", width: 4, dilations: [1, 2, 4] }, { seed: 1 }),
   );
   processor.prepare(48000, 32);
-  for (let i = 0; i < 200; i++) processor.reset();
-  gc();
-  const start = performance.now();
-  const new0 = newSpaceUsed();
-  for (let i = 0; i < CALLS; i++) processor.reset();
-  const growth = newSpaceUsed() - new0;
-  const end = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(gcTimes.filter((time) => time >= start && time <= end).length, 0);
-  assert.ok(growth < BOUND, `reset: new space grew ${growth} bytes`);
+  const m = await measureAllocation(() => {
+    for (let i = 0; i < CALLS; i++) processor.reset();
+  });
+  assert.ok(allocationFree(m), `reset: new space grew ${m.newSpaceGrowth} bytes with ${m.gcs} GCs`);
 });
 
 /** A processor that allocates one small object per call (kept, so the JIT cannot optimise it away). */
@@ -179,5 +138,3 @@ test("the allocation check catches a processor that allocates one small object p
   // The same processor without the allocation passes.
   assert.ok(allocationFree(await measure(inner, 64, 5)));
 });
-
-test.after(() => observer.disconnect());

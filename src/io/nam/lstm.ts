@@ -15,7 +15,7 @@ import type { Model } from "../../nn/models/model.ts";
 import type { RnnModelConfig } from "../../nn/models/registry.ts";
 import { RnnModel } from "../../nn/models/rnn.ts";
 import { setSummedLstmBias, sumLstmBiases } from "../lstm-bias.ts";
-import { refuseUnknownFields, requireMono, wholeField } from "./fields.ts";
+import { ConfigFields, requireMono } from "./fields.ts";
 import { NamError, WeightReader } from "./file.ts";
 
 export type NamLstmConfig = {
@@ -133,22 +133,22 @@ export function lstmModelFromNam(
   weights: readonly number[],
   source: string,
 ): RnnModel {
-  const where = `${source}: config`;
-  refuseUnknownFields(config, KNOWN_FIELDS, where);
-  requireMono(config, where);
-  const inputSize = wholeField(config, "input_size", where);
+  const fields = ConfigFields.of(config, `${source}: config`);
+  fields.refuseUnknown(KNOWN_FIELDS);
+  requireMono(fields);
+  const inputSize = fields.int("input_size");
   if (inputSize !== 1) {
     throw new NamError(
       "nam/unsupported",
-      `${where}.input_size: ${inputSize}: inputs beyond the audio are control inputs (a parametric model), which deepsp's lstm does not have`,
+      `${fields.at("input_size")}: ${inputSize}: inputs beyond the audio are control inputs (a parametric model), which deepsp's lstm does not have`,
     );
   }
-  const hidden = wholeField(config, "hidden_size", where);
-  const layers = wholeField(config, "num_layers", where, 0);
+  const hidden = fields.int("hidden_size");
+  const layers = fields.int("num_layers", undefined, 0);
   if (layers === 0) {
     throw new NamError(
       "nam/unsupported",
-      `${where}.num_layers: 0 (NAM plays it as a pass-through): a deepsp lstm has at least one layer`,
+      `${fields.at("num_layers")}: 0 (NAM plays it as a pass-through): a deepsp lstm has at least one layer`,
     );
   }
   const model = new RnnModel({ cell: "lstm", hidden, layers, channels: 1, inputSkip: false });

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { type ModelFile, parseModelFile, serializeModel } from "../../../src/io/model-file.ts";
 import { modelFileFromNam, type NamDocument, namFromModelFile } from "../../../src/io/nam/convert.ts";
 import { NamError, parseNamFile } from "../../../src/io/nam/file.ts";
-import { reverseTaps } from "../../../src/io/nam/linear.ts";
+import { reverseTaps } from "../../../src/io/nam/layout.ts";
 import { joinLstmWeights, NAM_LSTM_BURN_IN_SAMPLES, splitLstmWeights } from "../../../src/io/nam/lstm.ts";
 import type { NamA1WavenetConfig } from "../../../src/io/nam/wavenet-a1.ts";
 import { sequence } from "../../../src/nn/layers/sequence.ts";

@@ -1,4 +1,5 @@
-import { ConfigFields, configError, invalid } from "./fields.ts";
+import { activateRows as activateRuntimeRows } from "../../../runtime/kernels.ts";
+import { ConfigFields, configError, invalid } from "../fields.ts";
 
 /*
  * NAM core's activations (NAM/activations.h, activations.cpp), exact: Math.tanh / Math.exp where the core calls
@@ -137,18 +138,24 @@ export function activateRows(
   channels: number,
   frames: number,
 ): void {
-  for (let c = 0; c < channels; c++) activateRow(act, c, data, at + c * stride, frames);
+  switch (act.kind) {
+    case "tanh":
+    case "hardtanh":
+    case "sigmoid":
+    case "silu":
+    case "softsign":
+      // The runtime's loops compute these exactly as activations.h does.
+      activateRuntimeRows(data, at, stride, channels, frames, act.kind);
+      return;
+    default:
+      for (let c = 0; c < channels; c++) activateRow(act, c, data, at + c * stride, frames);
+  }
 }
 
+/** The activations NAM core has and the runtime does not (or computes differently). */
 function activateRow(act: NamActivation, channel: number, y: Float32Array, at: number, frames: number): void {
   const end = at + frames;
   switch (act.kind) {
-    case "tanh":
-      for (let i = at; i < end; i++) y[i] = Math.tanh(y[i]!);
-      return;
-    case "hardtanh":
-      for (let i = at; i < end; i++) y[i] = Math.min(Math.max(y[i]!, -1), 1);
-      return;
     case "fasttanh":
       // activations.h fast_tanh, a rational approximation (|error| up to ~6e-3 against tanh).
       for (let i = at; i < end; i++) {
@@ -177,15 +184,6 @@ function activateRow(act: NamActivation, channel: number, y: Float32Array, at: n
       }
       return;
     }
-    case "sigmoid":
-      for (let i = at; i < end; i++) y[i] = 1 / (1 + Math.exp(-y[i]!));
-      return;
-    case "silu":
-      for (let i = at; i < end; i++) {
-        const v = y[i]!;
-        y[i] = v / (1 + Math.exp(-v));
-      }
-      return;
     case "hardswish":
       for (let i = at; i < end; i++) {
         const v = y[i]!;
@@ -204,11 +202,5 @@ function activateRow(act: NamActivation, channel: number, y: Float32Array, at: n
       }
       return;
     }
-    case "softsign":
-      for (let i = at; i < end; i++) {
-        const v = y[i]!;
-        y[i] = v / (1 + Math.abs(v));
-      }
-      return;
   }
 }

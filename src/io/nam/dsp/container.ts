@@ -1,6 +1,6 @@
+import { ConfigFields, configError, invalid } from "../fields.ts";
 import { NamError, type NamFile, parseNamFile } from "../file.ts";
 import type { BuildModel, NamModel, StatefulDsp } from "./dsp.ts";
-import { ConfigFields, configError, invalid } from "./fields.ts";
 
 /**
  * SlimmableContainer (NAM/container.cpp): whole .nam submodels, each playing up to a "slimmable size" max_value

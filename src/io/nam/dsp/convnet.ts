@@ -1,26 +1,21 @@
 import { Signal } from "../../../runtime/graph.ts";
-import { convBlock, copySamples } from "../../../runtime/kernels.ts";
+import { copySamples } from "../../../runtime/kernels.ts";
+import { ConfigFields, checkGroups } from "../fields.ts";
 import type { NamFile } from "../file.ts";
 import { activateRows, checkActivationChannels, type NamActivation, parseActivation } from "./activations.ts";
 import {
   advanceSignals,
   beginSignals,
-  clearSignals,
-  DspBase,
+  type Conv,
+  convolve,
+  HistoryDsp,
   type NamModel,
   readWeights,
-  restoreSignals,
-  saveSignals,
 } from "./dsp.ts";
-import { ConfigFields, checkGroups } from "./fields.ts";
 
 interface ConvNetBlock {
-  inChannels: number;
-  dilation: number;
-  /** [channels, inChannels / groups, 2] */
-  w: Float32Array;
-  /** [channels], or null with batch norm (the conv then has no bias). */
-  b: Float32Array | null;
+  /** Kernel 2, `channels` out; no bias with batch norm. */
+  conv: Conv;
   /** Batch norm folded to y = scale * x + loc, [channels] each; null without batch norm. */
   scale: Float32Array | null;
   loc: Float32Array | null;
@@ -33,10 +28,8 @@ interface ConvNetWeights {
   groups: number;
   activation: NamActivation;
   blocks: ConvNetBlock[];
-  /** [outChannels, channels] */
-  headW: Float32Array;
-  /** [outChannels] */
-  headB: Float32Array;
+  /** 1x1, channels -> outChannels, with bias. */
+  head: Conv;
 }
 
 /**
@@ -63,7 +56,16 @@ export function loadConvNet(file: NamFile): NamModel {
       const name = `ConvNet block ${i}`;
       const w = reader.take((channels * blockIn * 2) / groups, `${name} conv weights`);
       const b = batchnorm ? null : reader.take(channels, `${name} conv bias`);
-      if (!batchnorm) return { inChannels: blockIn, dilation, w, b, scale: null, loc: null };
+      const conv: Conv = {
+        w,
+        b,
+        inChannels: blockIn,
+        outChannels: channels,
+        kernelSize: 2,
+        dilation,
+        groups,
+      };
+      if (!batchnorm) return { conv, scale: null, loc: null };
       const mean = reader.take(channels, `${name} batch norm running_mean`);
       const variance = reader.take(channels, `${name} batch norm running_var`);
       const weight = reader.take(channels, `${name} batch norm weight`);
@@ -72,7 +74,7 @@ export function loadConvNet(file: NamFile): NamModel {
       // convnet.cpp BatchNorm: scale = weight / sqrt(eps + var), loc = bias - scale * mean.
       const scale = weight.map((wc, c) => wc / Math.sqrt(eps + variance[c]!));
       const loc = bias.map((bc, c) => bc - scale[c]! * mean[c]!);
-      return { inChannels: blockIn, dilation, w, b, scale, loc };
+      return { conv, scale, loc };
     });
     return {
       inChannels,
@@ -81,14 +83,21 @@ export function loadConvNet(file: NamFile): NamModel {
       groups,
       activation,
       blocks,
-      headW: reader.take(outChannels * channels, "the head weights"),
-      headB: reader.take(outChannels, "the head bias"),
+      head: {
+        w: reader.take(outChannels * channels, "the head weights"),
+        b: reader.take(outChannels, "the head bias"),
+        inChannels: channels,
+        outChannels,
+        kernelSize: 1,
+        dilation: 1,
+        groups: 1,
+      },
     };
   });
   return { architecture: "ConvNet", create: () => new ConvNetDsp(weights, file.sampleRate) };
 }
 
-class ConvNetDsp extends DspBase {
+class ConvNetDsp extends HistoryDsp {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly prewarmSamples: number;
@@ -99,6 +108,8 @@ class ConvNetDsp extends DspBase {
   /** The last block's output. */
   private readonly last: Signal;
   private readonly signals: Signal[];
+  /** The blocks' inputs (the last block's output keeps no history). */
+  protected readonly histories: Signal[];
 
   constructor(weights: ConvNetWeights, sampleRate: number | null) {
     super(sampleRate);
@@ -106,11 +117,12 @@ class ConvNetDsp extends DspBase {
     this.inChannels = weights.inChannels;
     this.outChannels = weights.outChannels;
     // convnet.cpp: 1 + the sum of the dilations (each block's kernel is 2).
-    this.receptiveField = 1 + weights.blocks.reduce((sum, block) => sum + block.dilation, 0);
+    this.receptiveField = 1 + weights.blocks.reduce((sum, block) => sum + block.conv.dilation, 0);
     this.prewarmSamples = this.receptiveField;
-    this.inputs = weights.blocks.map((block) => new Signal(block.inChannels, block.dilation));
+    this.inputs = weights.blocks.map((block) => new Signal(block.conv.inChannels, block.conv.dilation));
     this.last = new Signal(weights.channels, 0);
     this.signals = [...this.inputs, this.last];
+    this.histories = this.inputs;
   }
 
   protected allocate(maxBlock: number): void {
@@ -127,58 +139,13 @@ class ConvNetDsp extends DspBase {
       const block = w.blocks[i]!;
       const src = inputs[i]!;
       const dst = inputs[i + 1] ?? this.last;
-      const at = src.pos - block.dilation;
-      convBlock(
-        dst.data,
-        dst.pos,
-        dst.stride,
-        src.data,
-        at,
-        src.stride,
-        block.w,
-        block.b,
-        block.inChannels,
-        w.channels,
-        2,
-        block.dilation,
-        w.groups,
-        frames,
-        false,
-      );
+      convolve(block.conv, dst.data, dst.pos, dst.stride, src.data, src.pos, src.stride, frames, false);
       if (block.scale !== null) batchNorm(dst, block.scale, block.loc!, frames);
       activateRows(w.activation, dst.data, dst.pos, dst.stride, w.channels, frames);
     }
     const last = this.last;
-    convBlock(
-      output,
-      0,
-      maxBlock,
-      last.data,
-      last.pos,
-      last.stride,
-      w.headW,
-      w.headB,
-      w.channels,
-      w.outChannels,
-      1,
-      1,
-      1,
-      frames,
-      false,
-    );
+    convolve(w.head, output, 0, maxBlock, last.data, last.pos, last.stride, frames, false);
     advanceSignals(this.signals, frames);
-  }
-
-  clearState(): void {
-    clearSignals(this.inputs);
-  }
-
-  saveState(): void {
-    saveSignals(this.inputs);
-  }
-
-  restoreState(): void {
-    restoreSignals(this.inputs);
   }
 }
 

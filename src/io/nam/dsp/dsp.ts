@@ -1,5 +1,6 @@
 import { OptionError } from "../../../core/errors.ts";
 import type { Signal } from "../../../runtime/graph.ts";
+import { convBlock } from "../../../runtime/kernels.ts";
 import { MAX_BLOCK_LIMIT } from "../../../runtime/processor.ts";
 import { NamError, type NamFile, WeightReader } from "../file.ts";
 
@@ -106,6 +107,27 @@ export abstract class DspBase implements StatefulDsp {
   abstract restoreState(): void;
 }
 
+/**
+ * A DSP whose state is the history of some of its signals (NAM core's ring buffers): clearing, saving and
+ * restoring the state is doing so to those signals.
+ */
+export abstract class HistoryDsp extends DspBase {
+  /** The signals that keep history (set by the constructor). */
+  protected abstract readonly histories: readonly Signal[];
+
+  clearState(): void {
+    clearSignals(this.histories);
+  }
+
+  saveState(): void {
+    saveSignals(this.histories);
+  }
+
+  restoreState(): void {
+    restoreSignals(this.histories);
+  }
+}
+
 /** Starts every signal's block (a history may move to the front of its row first). */
 export function beginSignals(signals: readonly Signal[], frames: number): void {
   for (let i = 0; i < signals.length; i++) signals[i]!.begin(frames);
@@ -127,6 +149,54 @@ export function saveSignals(signals: readonly Signal[]): void {
 
 export function restoreSignals(signals: readonly Signal[]): void {
   for (let i = 0; i < signals.length; i++) signals[i]!.restore();
+}
+
+/** A convolution's weights and shape (NAM core's Conv1D / Conv1x1). */
+export interface Conv {
+  /** [outChannels, inChannels / groups, kernelSize] (NAM's flattening = PyTorch Conv1d's, oldest tap first). */
+  w: Float32Array;
+  /** [outChannels], or null without bias. */
+  b: Float32Array | null;
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  dilation: number;
+  groups: number;
+}
+
+/**
+ * out (+)= conv(inp) over a block (runtime convBlock with the conv's shape). The block starts at `inAt` in rows
+ * of `inp` (row stride `inStride`) that keep the conv's (kernelSize - 1) * dilation samples of history before it;
+ * the result goes to rows of `out` from `outAt` (row stride `outStride`), added to them with `accumulate`.
+ */
+export function convolve(
+  conv: Conv,
+  out: Float32Array,
+  outAt: number,
+  outStride: number,
+  inp: Float32Array,
+  inAt: number,
+  inStride: number,
+  frames: number,
+  accumulate: boolean,
+): void {
+  convBlock(
+    out,
+    outAt,
+    outStride,
+    inp,
+    inAt - (conv.kernelSize - 1) * conv.dilation,
+    inStride,
+    conv.w,
+    conv.b,
+    conv.inChannels,
+    conv.outChannels,
+    conv.kernelSize,
+    conv.dilation,
+    conv.groups,
+    frames,
+    accumulate,
+  );
 }
 
 /**

@@ -1,17 +1,17 @@
 import { Signal } from "../../../runtime/graph.ts";
-import { convBlock, copySamples } from "../../../runtime/kernels.ts";
+import { copySamples } from "../../../runtime/kernels.ts";
+import { ConfigFields, invalid } from "../fields.ts";
 import type { NamFile } from "../file.ts";
+import { reverseTaps } from "../layout.ts";
 import {
   advanceSignals,
   beginSignals,
-  clearSignals,
-  DspBase,
+  type Conv,
+  convolve,
+  HistoryDsp,
   type NamModel,
   readWeights,
-  restoreSignals,
-  saveSignals,
 } from "./dsp.ts";
-import { ConfigFields, invalid } from "./fields.ts";
 
 /** Linear's "implementation" values (linear.cpp `parse_implementation`): direct or FFT convolution, same sums. */
 const IMPLEMENTATIONS = ["auto", "direct", "legacy", "old", "fft", "partitioned_fft", "partitioned-fft"];
@@ -19,11 +19,8 @@ const IMPLEMENTATIONS = ["auto", "direct", "legacy", "old", "fft", "partitioned_
 interface LinearWeights {
   inChannels: number;
   outChannels: number;
-  taps: number;
-  /** [taps], oldest tap first (convBlock's order). */
-  kernel: Float32Array;
-  /** [1], or null without bias. */
-  bias: Float32Array | null;
+  /** 1 -> 1 channel, kernel [taps] oldest tap first (convBlock's order), applied to each channel. */
+  conv: Conv;
 }
 
 /**
@@ -53,32 +50,37 @@ export function loadLinear(file: NamFile): NamModel {
     (reader): LinearWeights => ({
       inChannels,
       outChannels,
-      taps,
-      // The reversed-taps quirk (as src/io/nam/linear.ts reverseTaps): the file's response is newest sample first,
-      // convBlock's kernel oldest first.
-      kernel: reader.take(taps, "the impulse response").reverse(),
-      bias: hasBias ? reader.take(1, "the bias") : null,
+      conv: {
+        // The file's response is newest sample first, convBlock's kernel oldest first.
+        w: reverseTaps(reader.take(taps, "the impulse response")),
+        b: hasBias ? reader.take(1, "the bias") : null,
+        inChannels: 1,
+        outChannels: 1,
+        kernelSize: taps,
+        dilation: 1,
+        groups: 1,
+      },
     }),
   );
   return { architecture: "Linear", create: () => new LinearDsp(weights, file.sampleRate) };
 }
 
-class LinearDsp extends DspBase {
+class LinearDsp extends HistoryDsp {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly prewarmSamples = 0;
   readonly receptiveField: number;
   private readonly w: LinearWeights;
   private readonly x: Signal;
-  private readonly histories: Signal[];
+  protected readonly histories: Signal[];
 
   constructor(weights: LinearWeights, sampleRate: number | null) {
     super(sampleRate);
     this.w = weights;
     this.inChannels = weights.inChannels;
     this.outChannels = weights.outChannels;
-    this.receptiveField = weights.taps;
-    this.x = new Signal(weights.inChannels, weights.taps - 1);
+    this.receptiveField = weights.conv.kernelSize;
+    this.x = new Signal(weights.inChannels, weights.conv.kernelSize - 1);
     this.histories = [this.x];
   }
 
@@ -93,40 +95,11 @@ class LinearDsp extends DspBase {
       copySamples(x.data, c * x.stride + x.pos, input, c * maxBlock, frames);
     const channels = Math.min(w.inChannels, w.outChannels);
     for (let c = 0; c < channels; c++) {
-      const from = c * x.stride + x.pos - (w.taps - 1);
-      convBlock(
-        output,
-        c * maxBlock,
-        maxBlock,
-        x.data,
-        from,
-        x.stride,
-        w.kernel,
-        w.bias,
-        1,
-        1,
-        w.taps,
-        1,
-        1,
-        frames,
-        false,
-      );
+      convolve(w.conv, output, c * maxBlock, maxBlock, x.data, c * x.stride + x.pos, x.stride, frames, false);
     }
     for (let c = channels; c < w.outChannels; c++) {
       for (let t = 0; t < frames; t++) output[c * maxBlock + t] = 0;
     }
     advanceSignals(this.histories, frames);
-  }
-
-  clearState(): void {
-    clearSignals(this.histories);
-  }
-
-  saveState(): void {
-    saveSignals(this.histories);
-  }
-
-  restoreState(): void {
-    restoreSignals(this.histories);
   }
 }

@@ -1,6 +1,6 @@
+import { ConfigFields, invalid } from "../fields.ts";
 import type { NamFile } from "../file.ts";
 import { DspBase, type NamModel, readWeights } from "./dsp.ts";
-import { ConfigFields, invalid } from "./fields.ts";
 
 interface LstmLayer {
   inputs: number;

@@ -1,6 +1,6 @@
+import { ConfigFields, checkGroups, configError, invalid } from "../fields.ts";
 import { type NamFile, parseNamFile } from "../file.ts";
 import { checkActivationChannels, type NamActivation, parseActivation, SIGMOID } from "./activations.ts";
-import { ConfigFields, checkGroups, configError, invalid } from "./fields.ts";
 
 /*
  * A WaveNet config as NAM core reads it (NAM/wavenet/model.cpp `parse_config_json`, params.h), with the checks of

@@ -1,20 +1,19 @@
 import { Signal } from "../../../runtime/graph.ts";
-import { addRows, convBlock, copySamples } from "../../../runtime/kernels.ts";
+import { addRows, copySamples } from "../../../runtime/kernels.ts";
+import { invalid } from "../fields.ts";
 import type { NamFile, WeightReader } from "../file.ts";
 import { activateRows, type NamActivation } from "./activations.ts";
 import {
   advanceSignals,
   type BuildModel,
   beginSignals,
-  clearSignals,
-  DspBase,
+  type Conv,
+  convolve,
+  HistoryDsp,
   type NamModel,
   readWeights,
-  restoreSignals,
   type StatefulDsp,
-  saveSignals,
 } from "./dsp.ts";
-import { invalid } from "./fields.ts";
 import {
   convOutputs,
   FILM_PLACES,
@@ -39,17 +38,6 @@ import {
  * FiLMs may modulate the steps. The next array's layers read x' and continue its head sum from `out`; the model
  * outputs head_scale * out of the last array (through the post-stack head when there is one).
  */
-
-/** A conv's weights: w [outChannels, inChannels / groups, kernelSize] (NAM's flattening), bias [outChannels]. */
-interface Conv {
-  w: Float32Array;
-  b: Float32Array | null;
-  inChannels: number;
-  outChannels: number;
-  kernelSize: number;
-  dilation: number;
-  groups: number;
-}
 
 /** FiLM (NAM/film.h): x * scale + shift (or x * scale), [scale; shift] = a 1x1 conv of the condition. */
 interface Film {
@@ -239,24 +227,7 @@ function readArray(reader: WeightReader, spec: LayerArraySpec, name: string): Ar
 
 /** dst (+)= conv(src) over the block; src keeps the conv's (kernelSize - 1) * dilation samples of history. */
 function runConv(conv: Conv, dst: Signal, src: Signal, frames: number, accumulate: boolean): void {
-  const from = src.pos - (conv.kernelSize - 1) * conv.dilation;
-  convBlock(
-    dst.data,
-    dst.pos,
-    dst.stride,
-    src.data,
-    from,
-    src.stride,
-    conv.w,
-    conv.b,
-    conv.inChannels,
-    conv.outChannels,
-    conv.kernelSize,
-    conv.dilation,
-    conv.groups,
-    frames,
-    accumulate,
-  );
+  convolve(conv, dst.data, dst.pos, dst.stride, src.data, src.pos, src.stride, frames, accumulate);
 }
 
 /** dst = src * scale (+ shift) over film.dim channels, [scale; shift] = film.conv(cond) in `scratch`. dst may be src. */
@@ -444,7 +415,7 @@ class ArrayRunner {
   }
 }
 
-class WavenetDsp extends DspBase {
+class WavenetDsp extends HistoryDsp {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly prewarmSamples: number;
@@ -457,7 +428,7 @@ class WavenetDsp extends DspBase {
   private readonly runners: ArrayRunner[];
   /** The post-stack head's conv inputs, each with kernelSize - 1 samples of history. */
   private readonly headIns: Signal[];
-  private readonly histories: Signal[];
+  protected readonly histories: Signal[];
   private readonly signals: Signal[];
 
   constructor(weights: WavenetWeights, sampleRate: number | null) {
@@ -525,43 +496,25 @@ class WavenetDsp extends DspBase {
       const src = this.headIns[i]!;
       // The activation runs on each conv's input (detail::Head::process).
       activateRows(activation, src.data, src.pos, src.stride, conv.inChannels, frames);
-      const from = src.pos - (conv.kernelSize - 1);
       const next = this.headIns[i + 1];
-      const dst = next ? next.data : output;
-      const at = next ? next.pos : 0;
-      const stride = next ? next.stride : maxBlock;
-      convBlock(
-        dst,
-        at,
-        stride,
-        src.data,
-        from,
-        src.stride,
-        conv.w,
-        conv.b,
-        conv.inChannels,
-        conv.outChannels,
-        conv.kernelSize,
-        1,
-        1,
-        frames,
-        false,
-      );
+      if (next)
+        convolve(conv, next.data, next.pos, next.stride, src.data, src.pos, src.stride, frames, false);
+      else convolve(conv, output, 0, maxBlock, src.data, src.pos, src.stride, frames, false);
     }
   }
 
-  clearState(): void {
-    clearSignals(this.histories);
+  override clearState(): void {
+    super.clearState();
     this.condition?.clearState();
   }
 
-  saveState(): void {
-    saveSignals(this.histories);
+  override saveState(): void {
+    super.saveState();
     this.condition?.saveState();
   }
 
-  restoreState(): void {
-    restoreSignals(this.histories);
+  override restoreState(): void {
+    super.restoreState();
     this.condition?.restoreState();
   }
 }
