@@ -24,7 +24,8 @@ export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, w
   throw new OptionError("options/invalid", `${what}: ${problems.join("; ")}`);
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a zod issue path inside `input` (undefined where the path leads nowhere). */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
   for (const key of path) {
     if (value === null || typeof value !== "object") return undefined;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OptionError } from "../core/errors.ts";
+import { valueAt } from "../core/options.ts";
 import { parseChain } from "../effects/chain.ts";
 import { PRESETS } from "../nn/models/presets.ts";
 
@@ -306,13 +307,4 @@ function knownKeys(path: readonly PropertyKey[]): string | undefined {
     if (parts[0] === "materials") return keys(materialSchema);
   }
   return undefined;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }

@@ -65,6 +65,7 @@
 import { z } from "zod";
 import { decodeBase64, encodeBase64 } from "../core/base64.ts";
 import { DeepspError } from "../core/errors.ts";
+import { valueAt } from "../core/options.ts";
 import { deriveSeed, Rng } from "../core/rng.ts";
 import { sequence } from "../nn/layers/sequence.ts";
 import type { Model } from "../nn/models/model.ts";
@@ -656,15 +657,6 @@ function formatPath(path: readonly PropertyKey[]): string {
   for (const key of path)
     text += typeof key === "number" ? `[${key}]` : text ? `.${String(key)}` : String(key);
   return text;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
 
 function describe(value: unknown): string {
