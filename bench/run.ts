@@ -9,6 +9,7 @@ import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
 import { effectsBench } from "./effects/render.ts";
 import type { Benchmark, Figure } from "./harness.ts";
+import { kernelsBench } from "./runtime/kernels.ts";
 import { runtimeBench } from "./runtime/stream.ts";
 import { generateBench } from "./signals/generate.ts";
 import { studyLowpassBench } from "./study/lowpass.ts";
@@ -21,6 +22,7 @@ const benchmarks: Benchmark[] = [
   windowsMemoryBench,
   trainingBench,
   runtimeBench,
+  kernelsBench,
   effectsBench,
   studyLowpassBench,
 ];

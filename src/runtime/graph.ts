@@ -1,6 +1,7 @@
 import { DeepspError } from "../core/errors.ts";
 import type { ActivationKind } from "../nn/kernels/types.ts";
 import { activateRows, addRows, convBlock, copySamples, gateRows, scaleRows } from "./kernels.ts";
+import { createWasmKernels, resolveKernelBackend, type WasmKernels } from "./wasm/kernels.ts";
 
 const EMPTY = new Float32Array(0);
 
@@ -25,10 +26,21 @@ export class Signal {
     this.keep = keep;
   }
 
-  /** Allocates zeroed rows for blocks of up to maxBlock samples. */
-  allocate(maxBlock: number): void {
-    this.stride = this.keep === 0 ? maxBlock : this.keep + Math.max(2 * maxBlock, 4 * this.keep, 1024);
-    this.data = new Float32Array(this.channels * this.stride);
+  /** Row length for blocks of up to maxBlock samples. */
+  private strideFor(maxBlock: number): number {
+    return this.keep === 0 ? maxBlock : this.keep + Math.max(2 * maxBlock, 4 * this.keep, 1024);
+  }
+
+  /** Floats of `data` for blocks of up to maxBlock samples. */
+  length(maxBlock: number): number {
+    return this.channels * this.strideFor(maxBlock);
+  }
+
+  /** Allocates zeroed rows for blocks of up to maxBlock samples (in the wasm arena when one is given). */
+  allocate(maxBlock: number, arena: WasmKernels | null = null): void {
+    this.stride = this.strideFor(maxBlock);
+    const length = this.channels * this.stride;
+    this.data = arena === null ? new Float32Array(length) : arena.alloc(length);
     this.saved = new Float32Array(this.keep === 0 ? 0 : this.data.length);
     this.pos = this.keep;
   }
@@ -119,6 +131,11 @@ export class GraphCore {
   private readonly plan: GraphPlan;
   private readonly signals: Signal[];
   private readonly ops: Op[];
+  /** The wasm SIMD kernels and their arena (holding every signal and conv weight) when in use, else null. */
+  private wasm: WasmKernels | null = null;
+  /** Per op: a conv's weight and bias copied into the arena (EMPTY / null otherwise, or with JS kernels). */
+  private weights: Float32Array[] = [];
+  private biases: (Float32Array | null)[] = [];
 
   constructor(plan: GraphPlan) {
     for (const op of plan.ops) {
@@ -135,8 +152,36 @@ export class GraphCore {
     this.ops = plan.ops;
   }
 
+  /** Which kernels run the convolutions (chosen at prepare by resolveKernelBackend()). */
+  get backend(): "wasm" | "js" {
+    return this.wasm === null ? "js" : "wasm";
+  }
+
   prepare(maxBlock: number): void {
-    for (const signal of this.signals) signal.allocate(maxBlock);
+    this.wasm = null;
+    this.weights = this.ops.map(() => EMPTY);
+    this.biases = this.ops.map(() => null);
+    if (resolveKernelBackend() === "wasm") {
+      // One arena per core, sized once: every signal row and conv weight lives in wasm memory (no copies per block).
+      let floats = 0;
+      for (const signal of this.signals) floats += signal.length(maxBlock) + 4;
+      for (const op of this.ops)
+        if (op.kind === "conv") floats += op.weight.length + (op.bias?.length ?? 0) + 8;
+      const wasm = createWasmKernels({ arenaBytes: 4 * floats });
+      this.ops.forEach((op, i) => {
+        if (op.kind !== "conv") return;
+        const weight = wasm.alloc(op.weight.length);
+        weight.set(op.weight);
+        this.weights[i] = weight;
+        if (op.bias !== null) {
+          const bias = wasm.alloc(op.bias.length);
+          bias.set(op.bias);
+          this.biases[i] = bias;
+        }
+      });
+      this.wasm = wasm;
+    }
+    for (const signal of this.signals) signal.allocate(maxBlock, this.wasm);
     // Silence through the graph (zero histories before it) puts the trained model's zero-prefix state in place.
     const zeros: Float32Array[] = [];
     const sink: Float32Array[] = [];
@@ -169,14 +214,46 @@ export class GraphCore {
 
   /** Runs the block program and writes output[first + c][offset, offset + frames). */
   render(output: Float32Array[], first: number, offset: number, frames: number): void {
-    const ops = this.ops;
-    for (let i = 0; i < ops.length; i++) runOp(ops[i]!, frames);
+    const { ops, wasm, weights, biases } = this;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (wasm !== null && op.kind === "conv") runWasmConv(wasm, op, weights[i]!, biases[i]!, frames);
+      else runOp(op, frames);
+    }
     const y = this.plan.output;
     for (let c = 0; c < this.channels; c++)
       copySamples(output[first + c]!, offset, y.data, c * y.stride + y.pos, frames);
     const signals = this.signals;
     for (let i = 0; i < signals.length; i++) signals[i]!.advance(frames);
   }
+}
+
+/** A conv op with the wasm SIMD kernel: its signals and the arena copies of its weight and bias. */
+function runWasmConv(
+  wasm: WasmKernels,
+  op: Extract<Op, { kind: "conv" }>,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  frames: number,
+): void {
+  const { src, dst } = op;
+  wasm.convBlock(
+    dst.data,
+    dst.pos,
+    dst.stride,
+    src.data,
+    src.pos - (op.kernelSize - 1) * op.dilation,
+    src.stride,
+    weight,
+    bias,
+    op.inChannels,
+    op.outChannels,
+    op.kernelSize,
+    op.dilation,
+    op.groups,
+    frames,
+    op.accumulate,
+  );
 }
 
 function runOp(op: Op, frames: number): void {

@@ -1,0 +1,30 @@
+/** What the wasm kernels are built from (shared by scripts/build-wasm.ts and the staleness test). */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+
+/** AssemblyScript entry files, relative to the repository root. */
+export const WASM_SOURCES = ["assembly/conv.ts"];
+
+/** asc flags: SIMD, optimised, no GC runtime, memory imported from JS (the arena), no abort import. */
+export const ASC_FLAGS = [
+  "--enable",
+  "simd",
+  "-O3",
+  "--runtime",
+  "stub",
+  "--importMemory",
+  "--noExportMemory",
+  "--use",
+  "abort=",
+];
+
+/** SHA-256 over the source paths and texts, the flags and the compiler version (what the output depends on). */
+export function sourceDigest(): string {
+  const hash = createHash("sha256");
+  const pkg = JSON.parse(readFileSync(new URL("node_modules/assemblyscript/package.json", root), "utf8"));
+  hash.update(`assemblyscript ${pkg.version}\n${ASC_FLAGS.join(" ")}\n`);
+  for (const path of WASM_SOURCES) hash.update(`${path}\n${readFileSync(new URL(path, root), "utf8")}\n`);
+  return hash.digest("hex");
+}
