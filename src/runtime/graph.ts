@@ -83,6 +83,36 @@ export class Signal {
   }
 }
 
+/**
+ * Allocates `signals` for blocks of up to maxBlock samples: when resolveKernelBackend() picks wasm, in a fresh
+ * wasm arena sized for them and for copies of `arrays` (a processor's conv weights and biases, copied in with
+ * arenaCopy), which it returns; otherwise in plain arrays, returning null (the JS kernels). Call at prepare.
+ */
+export function allocateSignals(
+  signals: readonly Signal[],
+  maxBlock: number,
+  arrays: readonly (Float32Array | null)[] = [],
+): WasmKernels | null {
+  let wasm: WasmKernels | null = null;
+  if (resolveKernelBackend() === "wasm") {
+    // Each alloc rounds up to 16 bytes (4 floats).
+    let floats = 0;
+    for (const signal of signals) floats += signal.length(maxBlock) + 4;
+    for (const array of arrays) if (array !== null) floats += array.length + 4;
+    wasm = createWasmKernels({ arenaBytes: 4 * floats });
+  }
+  for (const signal of signals) signal.allocate(maxBlock, wasm);
+  return wasm;
+}
+
+/** A copy of `array` in the arena of `wasm` (the array itself when wasm is null: the JS kernels read it). */
+export function arenaCopy<T extends Float32Array | null>(wasm: WasmKernels | null, array: T): T {
+  if (wasm === null || array === null) return array;
+  const copy = wasm.alloc(array.length);
+  copy.set(array);
+  return copy as T;
+}
+
 /** One step of a conv graph's block program. */
 export type Op =
   | {
@@ -158,30 +188,12 @@ export class GraphCore {
   }
 
   prepare(maxBlock: number): void {
-    this.wasm = null;
-    this.weights = this.ops.map(() => EMPTY);
-    this.biases = this.ops.map(() => null);
-    if (resolveKernelBackend() === "wasm") {
-      // One arena per core, sized once: every signal row and conv weight lives in wasm memory (no copies per block).
-      let floats = 0;
-      for (const signal of this.signals) floats += signal.length(maxBlock) + 4;
-      for (const op of this.ops)
-        if (op.kind === "conv") floats += op.weight.length + (op.bias?.length ?? 0) + 8;
-      const wasm = createWasmKernels({ arenaBytes: 4 * floats });
-      this.ops.forEach((op, i) => {
-        if (op.kind !== "conv") return;
-        const weight = wasm.alloc(op.weight.length);
-        weight.set(op.weight);
-        this.weights[i] = weight;
-        if (op.bias !== null) {
-          const bias = wasm.alloc(op.bias.length);
-          bias.set(op.bias);
-          this.biases[i] = bias;
-        }
-      });
-      this.wasm = wasm;
-    }
-    for (const signal of this.signals) signal.allocate(maxBlock, this.wasm);
+    // One arena per core, sized once: every signal row and conv weight lives in wasm memory (no copies per block).
+    const convs = this.ops.flatMap((op) => (op.kind === "conv" ? [op.weight, op.bias] : []));
+    const wasm = allocateSignals(this.signals, maxBlock, convs);
+    this.wasm = wasm;
+    this.weights = this.ops.map((op) => (op.kind === "conv" ? arenaCopy(wasm, op.weight) : EMPTY));
+    this.biases = this.ops.map((op) => (op.kind === "conv" ? arenaCopy(wasm, op.bias) : null));
     // Silence through the graph (zero histories before it) puts the trained model's zero-prefix state in place.
     const zeros: Float32Array[] = [];
     const sink: Float32Array[] = [];

@@ -1,4 +1,4 @@
-import { Signal } from "../../../runtime/graph.ts";
+import { allocateSignals, Signal } from "../../../runtime/graph.ts";
 import { copySamples } from "../../../runtime/kernels.ts";
 import { ConfigFields, checkGroups } from "../fields.ts";
 import type { NamFile } from "../file.ts";
@@ -6,8 +6,11 @@ import { activateRows, checkActivationChannels, type NamActivation, parseActivat
 import {
   advanceSignals,
   beginSignals,
+  bindConv,
   type Conv,
+  convArrays,
   convolve,
+  copyBlock,
   HistoryDsp,
   type NamModel,
   readWeights,
@@ -64,6 +67,7 @@ export function loadConvNet(file: NamFile): NamModel {
         kernelSize: 2,
         dilation,
         groups,
+        wasm: null,
       };
       if (!batchnorm) return { conv, scale: null, loc: null };
       const mean = reader.take(channels, `${name} batch norm running_mean`);
@@ -91,6 +95,7 @@ export function loadConvNet(file: NamFile): NamModel {
         kernelSize: 1,
         dilation: 1,
         groups: 1,
+        wasm: null,
       },
     };
   });
@@ -102,17 +107,22 @@ class ConvNetDsp extends HistoryDsp {
   readonly outChannels: number;
   readonly prewarmSamples: number;
   readonly receptiveField: number;
-  private readonly w: ConvNetWeights;
+  private readonly weights: ConvNetWeights;
+  /** The weights with their convs bound to this DSP's arena (the weights themselves with the JS kernels). */
+  private w: ConvNetWeights;
   /** Block i's input, with dilation_i samples of history. */
   private readonly inputs: Signal[];
   /** The last block's output. */
   private readonly last: Signal;
+  /** The output block in the arena (used with the wasm kernels only). */
+  private readonly y: Signal;
   private readonly signals: Signal[];
   /** The blocks' inputs (the last block's output keeps no history). */
   protected readonly histories: Signal[];
 
   constructor(weights: ConvNetWeights, sampleRate: number | null) {
     super(sampleRate);
+    this.weights = weights;
     this.w = weights;
     this.inChannels = weights.inChannels;
     this.outChannels = weights.outChannels;
@@ -121,12 +131,26 @@ class ConvNetDsp extends HistoryDsp {
     this.prewarmSamples = this.receptiveField;
     this.inputs = weights.blocks.map((block) => new Signal(block.conv.inChannels, block.conv.dilation));
     this.last = new Signal(weights.channels, 0);
+    this.y = new Signal(weights.outChannels, 0);
     this.signals = [...this.inputs, this.last];
     this.histories = this.inputs;
   }
 
   protected allocate(maxBlock: number): void {
-    for (const signal of this.signals) signal.allocate(maxBlock);
+    const weights = this.weights;
+    const convs = [...weights.blocks.map((block) => block.conv), weights.head];
+    const wasm = allocateSignals([...this.signals, this.y], maxBlock, convArrays(convs));
+    if (wasm === null) {
+      this.w = weights;
+      return;
+    }
+    // Written out (no spread): the same shapes as the model's weights.
+    const { inChannels, outChannels, channels, groups, activation } = weights;
+    const blocks = weights.blocks.map(
+      (block): ConvNetBlock => ({ conv: bindConv(block.conv, wasm), scale: block.scale, loc: block.loc }),
+    );
+    const head = bindConv(weights.head, wasm);
+    this.w = { inChannels, outChannels, channels, groups, activation, blocks, head };
   }
 
   process(input: Float32Array, output: Float32Array, frames: number): void {
@@ -144,7 +168,14 @@ class ConvNetDsp extends HistoryDsp {
       activateRows(w.activation, dst.data, dst.pos, dst.stride, w.channels, frames);
     }
     const last = this.last;
-    convolve(w.head, output, 0, maxBlock, last.data, last.pos, last.stride, frames, false);
+    if (w.head.wasm === null) {
+      convolve(w.head, output, 0, maxBlock, last.data, last.pos, last.stride, frames, false);
+    } else {
+      // The wasm kernels write to the arena's y.
+      const y = this.y.data;
+      convolve(w.head, y, 0, maxBlock, last.data, last.pos, last.stride, frames, false);
+      copyBlock(output, y, w.outChannels, maxBlock, frames);
+    }
     advanceSignals(this.signals, frames);
   }
 }

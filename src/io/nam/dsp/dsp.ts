@@ -1,7 +1,8 @@
 import { OptionError } from "../../../core/errors.ts";
-import type { Signal } from "../../../runtime/graph.ts";
-import { convBlock } from "../../../runtime/kernels.ts";
+import { arenaCopy, type Signal } from "../../../runtime/graph.ts";
+import { convBlock, copySamples } from "../../../runtime/kernels.ts";
 import { MAX_BLOCK_LIMIT } from "../../../runtime/processor.ts";
+import type { WasmKernels } from "../../../runtime/wasm/kernels.ts";
 import { NamError, type NamFile, WeightReader } from "../file.ts";
 
 /**
@@ -162,10 +163,51 @@ export interface Conv {
   kernelSize: number;
   dilation: number;
   groups: number;
+  /**
+   * The wasm SIMD kernels whose arena holds w and b (and every signal the conv reads and writes), or null: the
+   * JS kernels. A model's weights have null; a DSP binds its own copies at prepare (bindConv).
+   */
+  wasm: WasmKernels | null;
+}
+
+/** `conv` for a DSP whose signals live in the arena of `wasm`: w and b copied there (`conv` itself when null). */
+export function bindConv(conv: Conv, wasm: WasmKernels | null): Conv {
+  if (wasm === null) return conv;
+  // Written out (no spread): the same shape as the model's convs.
+  return {
+    w: arenaCopy(wasm, conv.w),
+    b: arenaCopy(wasm, conv.b),
+    inChannels: conv.inChannels,
+    outChannels: conv.outChannels,
+    kernelSize: conv.kernelSize,
+    dilation: conv.dilation,
+    groups: conv.groups,
+    wasm,
+  };
+}
+
+/** The w and b of each conv (what an arena for their copies must hold). */
+export function convArrays(convs: readonly Conv[]): (Float32Array | null)[] {
+  return convs.flatMap((conv) => [conv.w, conv.b]);
 }
 
 /**
- * out (+)= conv(inp) over a block (runtime convBlock with the conv's shape). The block starts at `inAt` in rows
+ * Copies a block of `channels` rows from `block` (in the arena) to `output`, both channel-major with rows of
+ * maxBlock: a DSP on the wasm kernels convolves into its arena, then copies out to the caller's output.
+ */
+export function copyBlock(
+  output: Float32Array,
+  block: Float32Array,
+  channels: number,
+  maxBlock: number,
+  frames: number,
+): void {
+  for (let c = 0; c < channels; c++) copySamples(output, c * maxBlock, block, c * maxBlock, frames);
+}
+
+/**
+ * out (+)= conv(inp) over a block (runtime convBlock with the conv's shape, the wasm one for a bound conv, whose
+ * `out` and `inp` must then be in its arena). The block starts at `inAt` in rows
  * of `inp` (row stride `inStride`) that keep the conv's (kernelSize - 1) * dilation samples of history before it;
  * the result goes to rows of `out` from `outAt` (row stride `outStride`), added to them with `accumulate`.
  */
@@ -180,6 +222,27 @@ export function convolve(
   frames: number,
   accumulate: boolean,
 ): void {
+  const wasm = conv.wasm;
+  if (wasm !== null) {
+    wasm.convBlock(
+      out,
+      outAt,
+      outStride,
+      inp,
+      inAt - (conv.kernelSize - 1) * conv.dilation,
+      inStride,
+      conv.w,
+      conv.b,
+      conv.inChannels,
+      conv.outChannels,
+      conv.kernelSize,
+      conv.dilation,
+      conv.groups,
+      frames,
+      accumulate,
+    );
+    return;
+  }
   convBlock(
     out,
     outAt,

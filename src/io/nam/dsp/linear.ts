@@ -1,4 +1,4 @@
-import { Signal } from "../../../runtime/graph.ts";
+import { allocateSignals, Signal } from "../../../runtime/graph.ts";
 import { copySamples } from "../../../runtime/kernels.ts";
 import { ConfigFields, invalid } from "../fields.ts";
 import type { NamFile } from "../file.ts";
@@ -6,8 +6,11 @@ import { reverseTaps } from "../layout.ts";
 import {
   advanceSignals,
   beginSignals,
+  bindConv,
   type Conv,
+  convArrays,
   convolve,
+  copyBlock,
   HistoryDsp,
   type NamModel,
   readWeights,
@@ -59,6 +62,7 @@ export function loadLinear(file: NamFile): NamModel {
         kernelSize: taps,
         dilation: 1,
         groups: 1,
+        wasm: null,
       },
     }),
   );
@@ -72,6 +76,10 @@ class LinearDsp extends HistoryDsp {
   readonly receptiveField: number;
   private readonly w: LinearWeights;
   private readonly x: Signal;
+  /** The output block in the arena (used with the wasm kernels only). */
+  private readonly y: Signal;
+  /** w.conv, or its copy bound to this DSP's arena. */
+  private conv: Conv;
   protected readonly histories: Signal[];
 
   constructor(weights: LinearWeights, sampleRate: number | null) {
@@ -81,22 +89,28 @@ class LinearDsp extends HistoryDsp {
     this.outChannels = weights.outChannels;
     this.receptiveField = weights.conv.kernelSize;
     this.x = new Signal(weights.inChannels, weights.conv.kernelSize - 1);
+    this.y = new Signal(weights.outChannels, 0);
+    this.conv = weights.conv;
     this.histories = [this.x];
   }
 
   protected allocate(maxBlock: number): void {
-    this.x.allocate(maxBlock);
+    const wasm = allocateSignals([this.x, this.y], maxBlock, convArrays([this.w.conv]));
+    this.conv = bindConv(this.w.conv, wasm);
   }
 
   process(input: Float32Array, output: Float32Array, frames: number): void {
-    const { x, w, maxBlock } = this;
+    const { x, w, conv, maxBlock } = this;
+    // The wasm kernels write to the arena's y, copied out below.
+    const out = conv.wasm === null ? output : this.y.data;
     beginSignals(this.histories, frames);
     for (let c = 0; c < w.inChannels; c++)
       copySamples(x.data, c * x.stride + x.pos, input, c * maxBlock, frames);
     const channels = Math.min(w.inChannels, w.outChannels);
     for (let c = 0; c < channels; c++) {
-      convolve(w.conv, output, c * maxBlock, maxBlock, x.data, c * x.stride + x.pos, x.stride, frames, false);
+      convolve(conv, out, c * maxBlock, maxBlock, x.data, c * x.stride + x.pos, x.stride, frames, false);
     }
+    if (out !== output) copyBlock(output, out, channels, maxBlock, frames);
     for (let c = channels; c < w.outChannels; c++) {
       for (let t = 0; t < frames; t++) output[c * maxBlock + t] = 0;
     }

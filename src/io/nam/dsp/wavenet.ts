@@ -1,5 +1,6 @@
-import { Signal } from "../../../runtime/graph.ts";
+import { allocateSignals, Signal } from "../../../runtime/graph.ts";
 import { addRows, copySamples } from "../../../runtime/kernels.ts";
+import type { WasmKernels } from "../../../runtime/wasm/kernels.ts";
 import { invalid } from "../fields.ts";
 import type { NamFile, WeightReader } from "../file.ts";
 import { activateRows, type NamActivation } from "./activations.ts";
@@ -7,8 +8,11 @@ import {
   advanceSignals,
   type BuildModel,
   beginSignals,
+  bindConv,
   type Conv,
+  convArrays,
   convolve,
+  copyBlock,
   HistoryDsp,
   type NamModel,
   readWeights,
@@ -136,7 +140,30 @@ function readConv(
   const { inChannels, outChannels, kernelSize = 1, dilation = 1, groups = 1 } = shape;
   const w = reader.take((outChannels * inChannels * kernelSize) / groups, `${what} weights`);
   const b = shape.bias ? reader.take(outChannels, `${what} bias`) : null;
-  return { w, b, inChannels, outChannels, kernelSize, dilation, groups };
+  return { w, b, inChannels, outChannels, kernelSize, dilation, groups, wasm: null };
+}
+
+/**
+ * An array's weights with `bind` applied to every conv (objects written out as readArray builds them, no spread:
+ * the same shapes, so the code reading them sees one shape per kind of object).
+ */
+function mapArrayConvs(array: ArrayWeights, bind: (conv: Conv) => Conv): ArrayWeights {
+  const rechannel = bind(array.rechannel);
+  const layers = array.layers.map((layer): LayerWeights => {
+    const { spec, zChannels } = layer;
+    const conv = bind(layer.conv);
+    const mixin = bind(layer.mixin);
+    const layer1x1 = layer.layer1x1 ? bind(layer.layer1x1) : null;
+    const head1x1 = layer.head1x1 ? bind(layer.head1x1) : null;
+    const films: Partial<Record<FilmPlace, Film>> = {};
+    for (const place of FILM_PLACES) {
+      const film = layer.films[place];
+      if (film) films[place] = { conv: bind(film.conv), dim: film.dim, shift: film.shift };
+    }
+    return { spec, zChannels, conv, mixin, layer1x1, head1x1, films };
+  });
+  const headRechannel = bind(array.headRechannel);
+  return { spec: array.spec, rechannel, layers, headRechannel };
 }
 
 /** detail::Head: per kernel size a conv with bias (dilation 1), `channels` wide but for the last. */
@@ -256,7 +283,9 @@ function applyFilm(
 
 /** One layer array's signals for one stream. */
 class ArrayRunner {
-  readonly w: ArrayWeights;
+  private readonly weights: ArrayWeights;
+  /** The weights with their convs bound to the DSP's arena (the weights themselves with the JS kernels). */
+  w: ArrayWeights;
   /** Layer j's input block x (written by the rechannel or layer j - 1). */
   private readonly inputs: Signal[];
   /** Layer j's conv input with its history: inputs[j] itself, or FiLM(inputs[j]) with conv_pre_film. */
@@ -278,6 +307,7 @@ class ArrayRunner {
   readonly signals: Signal[];
 
   constructor(w: ArrayWeights, last: boolean) {
+    this.weights = w;
     this.w = w;
     const { spec } = w;
     const preFilm = spec.films.conv_pre_film !== undefined;
@@ -304,6 +334,21 @@ class ArrayRunner {
     this.signals = [
       ...new Set([...this.histories, ...this.inputs, ...scratch, ...(this.output ? [this.output] : [])]),
     ];
+  }
+
+  /** Every conv of the array (unbound). */
+  convs(): Conv[] {
+    const convs: Conv[] = [];
+    mapArrayConvs(this.weights, (conv) => {
+      convs.push(conv);
+      return conv;
+    });
+    return convs;
+  }
+
+  /** Binds the convs to `wasm`'s arena (where the signals are), or to the JS kernels (null). */
+  bind(wasm: WasmKernels | null): void {
+    this.w = wasm === null ? this.weights : mapArrayConvs(this.weights, (conv) => bindConv(conv, wasm));
   }
 
   /** input: the array's input block; cond: the condition block; previous: the previous array's head output. */
@@ -428,6 +473,10 @@ class WavenetDsp extends HistoryDsp {
   private readonly runners: ArrayRunner[];
   /** The post-stack head's conv inputs, each with kernelSize - 1 samples of history. */
   private readonly headIns: Signal[];
+  /** The post-stack head's convs, bound to this DSP's arena (as the weights' with the JS kernels). */
+  private headConvs: Conv[];
+  /** The output block in the arena (written by the post-stack head with the wasm kernels only). */
+  private readonly y: Signal;
   protected readonly histories: Signal[];
   private readonly signals: Signal[];
 
@@ -443,6 +492,8 @@ class WavenetDsp extends HistoryDsp {
     this.headIns = (weights.postHead?.convs ?? []).map(
       (conv) => new Signal(conv.inChannels, conv.kernelSize - 1),
     );
+    this.headConvs = weights.postHead?.convs ?? [];
+    this.y = new Signal(weights.outChannels, 0);
     this.histories = [...this.runners.flatMap((runner) => runner.histories), ...this.headIns];
     this.signals = [
       ...new Set([this.x, this.cond, ...this.runners.flatMap((runner) => runner.signals), ...this.headIns]),
@@ -456,7 +507,11 @@ class WavenetDsp extends HistoryDsp {
   }
 
   protected allocate(maxBlock: number): void {
-    for (const signal of this.signals) signal.allocate(maxBlock);
+    const headConvs = this.w.postHead?.convs ?? [];
+    const convs = [...this.runners.flatMap((runner) => runner.convs()), ...headConvs];
+    const wasm = allocateSignals([...this.signals, this.y], maxBlock, convArrays(convs));
+    for (const runner of this.runners) runner.bind(wasm);
+    this.headConvs = headConvs.map((conv) => bindConv(conv, wasm));
     this.condition?.prepare(maxBlock);
   }
 
@@ -490,7 +545,8 @@ class WavenetDsp extends HistoryDsp {
       for (let t = 0; t < frames; t++) dst[at + t] = headScale * final.data[src + t]!;
     }
     if (!postHead) return;
-    const { convs, activation } = postHead;
+    const { activation } = postHead;
+    const convs = this.headConvs;
     for (let i = 0; i < convs.length; i++) {
       const conv = convs[i]!;
       const src = this.headIns[i]!;
@@ -499,7 +555,14 @@ class WavenetDsp extends HistoryDsp {
       const next = this.headIns[i + 1];
       if (next)
         convolve(conv, next.data, next.pos, next.stride, src.data, src.pos, src.stride, frames, false);
-      else convolve(conv, output, 0, maxBlock, src.data, src.pos, src.stride, frames, false);
+      else if (conv.wasm === null) {
+        convolve(conv, output, 0, maxBlock, src.data, src.pos, src.stride, frames, false);
+      } else {
+        // The wasm kernels write to the arena's y.
+        const y = this.y.data;
+        convolve(conv, y, 0, maxBlock, src.data, src.pos, src.stride, frames, false);
+        copyBlock(output, y, conv.outChannels, maxBlock, frames);
+      }
     }
   }
 
