@@ -91,10 +91,7 @@ test("export refusals and bad files are one line naming the reason", () => {
   assert.match(skip.stderr, /^deepsp: .*inputSkip: true.*NAM's LSTM has no input skip.*\n$/);
   const bad = deepsp("inspect", "model", "x.wav");
   assert.equal(bad.code, 1);
-  assert.match(
-    bad.stderr,
-    /^deepsp: x\.wav: not a model file: not UTF-8 text\n$|^deepsp: x\.wav: not a model file/,
-  );
+  assert.match(bad.stderr, /^deepsp: x\.wav: not a model file: [^\n]+\n$/);
   ok("export", "-m", "linear-64.json", "--to", "nam", "-o", "again.nam");
   const exists = deepsp("export", "-m", "linear-64.json", "--to", "nam", "-o", "again.nam");
   assert.equal(exists.code, 1);

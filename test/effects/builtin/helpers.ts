@@ -2,28 +2,33 @@ import type { Audio } from "../../../src/audio/audio.ts";
 import { powerSpectrum } from "../../../src/dsp/fft.ts";
 import { builtinEffects } from "../../../src/effects/builtin/index.ts";
 import { renderChain, resolveChain } from "../../../src/effects/chain.ts";
-import type { Parameters } from "../../../src/effects/effect.ts";
+import type { AnyEffect, Parameters } from "../../../src/effects/effect.ts";
 
 export const RATES = [44100, 48000, 96000] as const;
 
-/** Renders one builtin effect through the public path (resolveChain validates, renderChain runs). */
-export async function render(
-  effect: string,
-  parameters: Parameters,
-  audio: Audio,
-): Promise<{ audio: Audio; latencySamples: number }> {
-  return renderChain(audio, resolveChain([{ effect, parameters }], builtinEffects));
+/**
+ * render / renderMono for an effect registry, through the public path (resolveChain validates, renderChain
+ * runs); renderMono returns channel 0 of a mono render.
+ */
+export function renderersFor(effects: readonly AnyEffect[]) {
+  const render = (
+    effect: string,
+    parameters: Parameters,
+    audio: Audio,
+  ): Promise<{ audio: Audio; latencySamples: number }> =>
+    renderChain(audio, resolveChain([{ effect, parameters }], effects));
+  const renderMono = async (
+    effect: string,
+    parameters: Parameters,
+    signal: Float32Array,
+    sampleRate: number,
+  ): Promise<Float32Array> =>
+    (await render(effect, parameters, { sampleRate, channels: [signal] })).audio.channels[0]!;
+  return { render, renderMono };
 }
 
-/** Channel 0 of a mono render. */
-export async function renderMono(
-  effect: string,
-  parameters: Parameters,
-  signal: Float32Array,
-  sampleRate: number,
-): Promise<Float32Array> {
-  return (await render(effect, parameters, { sampleRate, channels: [signal] })).audio.channels[0]!;
-}
+/** The builtin effects' renderers. */
+export const { render, renderMono } = renderersFor(builtinEffects);
 
 /** amplitude * sin(2 pi hz n / fs). */
 export function sine(hz: number, frames: number, sampleRate: number, amplitude = 0.5): Float32Array {

@@ -1,47 +1,14 @@
-import type { Audio } from "../../../src/audio/audio.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { RealFft } from "../../../src/dsp/fft.ts";
-import { renderChain, resolveChain } from "../../../src/effects/chain.ts";
-import type { Parameters } from "../../../src/effects/effect.ts";
 import { webAudioEffects } from "../../../src/effects/webaudio/effects.ts";
 import { createNodeContext } from "../../../src/node/webaudio.ts";
+import { renderersFor } from "../builtin/helpers.ts";
 
-export const RATES = [44100, 48000, 96000] as const;
+export { db, impulse, RATES, rmsOf, sine, toneAmplitude } from "../builtin/helpers.ts";
 
 export const effects = webAudioEffects(createNodeContext);
 
-/** Renders one webaudio effect in Node through the public path (resolveChain validates, renderChain runs). */
-export async function render(
-  effect: string,
-  parameters: Parameters,
-  audio: Audio,
-): Promise<{ audio: Audio; latencySamples: number }> {
-  return renderChain(audio, resolveChain([{ effect, parameters }], effects));
-}
-
-/** Channel 0 of a mono render. */
-export async function renderMono(
-  effect: string,
-  parameters: Parameters,
-  signal: Float32Array,
-  sampleRate: number,
-): Promise<Float32Array> {
-  return (await render(effect, parameters, { sampleRate, channels: [signal] })).audio.channels[0]!;
-}
-
-/** amplitude * sin(2 pi hz n / fs). */
-export function sine(hz: number, frames: number, sampleRate: number, amplitude = 0.5): Float32Array {
-  return Float32Array.from(
-    { length: frames },
-    (_, n) => amplitude * Math.sin((2 * Math.PI * hz * n) / sampleRate),
-  );
-}
-
-export function impulse(frames: number, at = 0, amplitude = 1): Float32Array {
-  const x = new Float32Array(frames);
-  x[at] = amplitude;
-  return x;
-}
+export const { render, renderMono } = renderersFor(effects);
 
 /** Gaussian noise with standard deviation `level`, seeded. */
 export function noise(frames: number, seed: number, level = 0.1): Float32Array {
@@ -60,17 +27,6 @@ export function material(sampleRate: number, channels: number, seconds = 0.25): 
         : 0,
     );
   });
-}
-
-/** Root mean square of x[start, end). */
-export function rmsOf(x: ArrayLike<number>, start = 0, end = x.length): number {
-  let sum = 0;
-  for (let n = start; n < end; n++) sum += x[n]! * x[n]!;
-  return Math.sqrt(sum / Math.max(1, end - start));
-}
-
-export function db(ratio: number): number {
-  return 20 * Math.log10(ratio);
 }
 
 export function maxAbsDifference(
@@ -122,38 +78,6 @@ export function convolve(x: Float32Array, h: Float32Array): Float64Array {
     for (let k = 0; k < end; k++) y[n + k]! += xn * h[k]!;
   }
   return y;
-}
-
-/**
- * Amplitude of the component at `hz` in x[start, end) by least squares against cos and sin at that
- * frequency (exact for a steady sinusoid; other components leak in only as 1/(window in cycles)).
- */
-export function toneAmplitude(
-  x: Float32Array,
-  hz: number,
-  sampleRate: number,
-  start = 0,
-  end = x.length,
-): number {
-  let cc = 0;
-  let ss = 0;
-  let cs = 0;
-  let xc = 0;
-  let xs = 0;
-  for (let n = start; n < end; n++) {
-    const w = (2 * Math.PI * hz * n) / sampleRate;
-    const c = Math.cos(w);
-    const s = Math.sin(w);
-    cc += c * c;
-    ss += s * s;
-    cs += c * s;
-    xc += x[n]! * c;
-    xs += x[n]! * s;
-  }
-  const det = cc * ss - cs * cs;
-  const a = (xc * ss - xs * cs) / det;
-  const b = (xs * cc - xc * cs) / det;
-  return Math.hypot(a, b);
 }
 
 /** The message of an error thrown by `run` (fails when nothing is thrown). */

@@ -222,28 +222,9 @@ export function convolve(
   frames: number,
   accumulate: boolean,
 ): void {
-  const wasm = conv.wasm;
-  if (wasm !== null) {
-    wasm.convBlock(
-      out,
-      outAt,
-      outStride,
-      inp,
-      inAt - (conv.kernelSize - 1) * conv.dilation,
-      inStride,
-      conv.w,
-      conv.b,
-      conv.inChannels,
-      conv.outChannels,
-      conv.kernelSize,
-      conv.dilation,
-      conv.groups,
-      frames,
-      accumulate,
-    );
-    return;
-  }
-  convBlock(
+  // The wasm kernel takes the JS kernel's arguments (src/runtime/wasm/kernels.ts); it closes over its arena.
+  const kernel = conv.wasm === null ? convBlock : conv.wasm.convBlock;
+  kernel(
     out,
     outAt,
     outStride,
