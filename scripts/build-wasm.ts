@@ -1,6 +1,6 @@
 /**
  * `npm run build:wasm` (also run by `prepare`, so `npm ci` rebuilds it): compiles the AssemblyScript kernels in
- * assembly/ to WebAssembly SIMD and writes src/runtime/wasm/kernels-wasm.ts, a module that embeds the bytes as
+ * assembly/ to WebAssembly SIMD and writes src/nn/kernels/wasm/kernels-wasm.ts, a module that embeds the bytes as
  * base64 so the same import works in Node, Workers, the browser and the AudioWorklet (no fetch, no fs). The
  * generated module is committed next to its source; it records the SHA-256 of the sources and the compiler
  * version, and test/runtime/wasm.test.ts fails when assembly/ changed without a rebuild. The build is
@@ -38,8 +38,8 @@ export const KERNELS_WASM_SOURCE_SHA256 = "${sourceDigest()}";
 export const KERNELS_WASM_BASE64 =
 ${lines.map((line, i) => `  "${line}"${i === lines.length - 1 ? ";" : " +"}`).join("\n")}
 `;
-  writeFileSync(new URL("src/runtime/wasm/kernels-wasm.ts", root), text);
-  console.log(`wrote src/runtime/wasm/kernels-wasm.ts (${bytes.length} bytes of wasm)`);
+  writeFileSync(new URL("src/nn/kernels/wasm/kernels-wasm.ts", root), text);
+  console.log(`wrote src/nn/kernels/wasm/kernels-wasm.ts (${bytes.length} bytes of wasm)`);
 }
 
 await build();

@@ -1,11 +1,14 @@
 /** What the wasm kernels are built from (shared by scripts/build-wasm.ts and the staleness test). */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const root = new URL("../", import.meta.url);
 
-/** AssemblyScript entry files, relative to the repository root. */
-export const WASM_SOURCES = ["assembly/conv.ts"];
+/** AssemblyScript sources, relative to the repository root: every .ts file in assembly/, each an entry. */
+export const WASM_SOURCES = readdirSync(new URL("assembly/", root))
+  .filter((name) => name.endsWith(".ts"))
+  .sort()
+  .map((name) => `assembly/${name}`);
 
 /** asc flags: SIMD, optimised, no GC runtime, memory imported from JS (the arena), no abort import. */
 export const ASC_FLAGS = [

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sourceDigest } from "../../scripts/wasm-sources.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { KERNELS_WASM_SOURCE_SHA256 } from "../../src/nn/kernels/wasm/kernels-wasm.ts";
 import { convBlock } from "../../src/runtime/kernels.ts";
 import {
   createWasmKernels,
@@ -10,7 +11,6 @@ import {
   setKernelBackend,
   wasmKernelsAvailable,
 } from "../../src/runtime/wasm/kernels.ts";
-import { KERNELS_WASM_SOURCE_SHA256 } from "../../src/runtime/wasm/kernels-wasm.ts";
 import { allocationFree, measureAllocation } from "../helpers/allocation.ts";
 
 /*
@@ -57,7 +57,7 @@ test("wasm SIMD is available on Node 20 and the committed module is built from t
   assert.equal(
     KERNELS_WASM_SOURCE_SHA256,
     sourceDigest(),
-    "assembly/ (or the asc version or flags) changed since src/runtime/wasm/kernels-wasm.ts was built: run npm run build:wasm",
+    "assembly/ (or the asc version or flags) changed since src/nn/kernels/wasm/kernels-wasm.ts was built: run npm run build:wasm",
   );
 });
 

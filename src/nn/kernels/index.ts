@@ -11,8 +11,11 @@ import * as refGated from "./reference/gated.ts";
 import * as refGru from "./reference/gru.ts";
 import * as refLstm from "./reference/lstm.ts";
 import type { Kernels } from "./types.ts";
+import { wasmKernels } from "./wasm/index.ts";
+import { resolveKernelBackend } from "./wasm/module.ts";
 
 export * from "./types.ts";
+export { wasmKernels };
 
 /** The plain TypeScript kernels: the default backend, and what every faster backend is checked against. */
 export const jsKernels: Kernels = {
@@ -50,14 +53,17 @@ export const referenceKernels: Kernels = {
   gatedBackward: refGated.gatedBackward,
 };
 
-let active: Kernels = jsKernels;
+let active: Kernels | null = null;
 
-/** The backend layers call. */
+/**
+ * The backend layers call: unless `useKernels` chose one, wasm SIMD where the engine has it and the kernel
+ * backend setting (setKernelBackend / DEEPSP_KERNELS, ./wasm/module.ts) allows it, else the JS twins.
+ */
 export function kernels(): Kernels {
-  return active;
+  return active ?? (resolveKernelBackend() === "wasm" ? wasmKernels : jsKernels);
 }
 
-/** Switches the backend for every layer (e.g. to a WebAssembly one, or to the reference twins in tests). */
-export function useKernels(backend: Kernels): void {
+/** Switches the backend for every layer (e.g. to the reference twins in tests); null returns to the default. */
+export function useKernels(backend: Kernels | null): void {
   active = backend;
 }
