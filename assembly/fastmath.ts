@@ -9,11 +9,11 @@
  * stays small near 0). Math.tanh / Math.exp in float32 round to 6e-8 relative, so these are a few ulps.
  */
 
-const LOG2E: f32 = 1.44269504088896341;
+const LOG2E: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript)
 @inline
 export function expV(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
@@ -33,14 +33,14 @@ export function expV(x: v128): v128 {
 }
 
 /** 1 / (1 + e^-x). */
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript)
 @inline
 export function sigmoidV(x: v128): v128 {
   return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expV(f32x4.neg(x))));
 }
 
 /** tanh x = sign(x) (1 - 2 / (e^{2|x|} + 1)); the Taylor series to x^7 where |x| < 0.1 keeps the relative error small. */
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript)
 @inline
 export function tanhV(x: v128): v128 {
   const a = f32x4.abs(x);
@@ -55,19 +55,19 @@ export function tanhV(x: v128): v128 {
   return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.1)));
 }
 
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript)
 @inline
 export function expS(x: f32): f32 {
   return f32x4.extract_lane(expV(f32x4.splat(x)), 0);
 }
 
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript)
 @inline
 export function sigmoidS(x: f32): f32 {
   return f32x4.extract_lane(sigmoidV(f32x4.splat(x)), 0);
 }
 
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript)
 @inline
 export function tanhS(x: f32): f32 {
   return f32x4.extract_lane(tanhV(f32x4.splat(x)), 0);

@@ -2,7 +2,7 @@
 /* biome-ignore-all format: generated */
 
 /** SHA-256 of the sources, flags and compiler version this module was built from. */
-export const KERNELS_WASM_SOURCE_SHA256 = "85c710f2a9be283d26850efe64b3bfe1d8587a4d1dd4805cd1fbbb8e2d1cba19";
+export const KERNELS_WASM_SOURCE_SHA256 = "b135f01db133bdd5a6e03789b2e81d71e6e09064ab9664b2aa3bd0ddd25a7857";
 
 /** The compiled module (8055 bytes), base64. */
 export const KERNELS_WASM_BASE64 =
