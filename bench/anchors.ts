@@ -20,6 +20,7 @@ const STORED = `${ANCHORS}results-2026-11-24/`;
 export function torchAnchors(
   cases: string[],
   lstmBatches: number[],
+  threads = 1,
 ): { figures: Map<string, number>; source: string } {
   const figures = new Map<string, number>();
   const script = `${ANCHORS}torch_bench.py`;
@@ -29,7 +30,7 @@ export function torchAnchors(
       [
         script,
         "--threads",
-        "1",
+        String(threads),
         "--steps",
         "5",
         "--warmup",
@@ -43,14 +44,15 @@ export function torchAnchors(
       ],
       {
         encoding: "utf8",
-        env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+        env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
         stdio: ["ignore", "pipe", "ignore"],
       },
     );
     for (const figure of parseLines(output)) figures.set(figure.case, figure.samples_per_s);
-    return { figures, source: "PyTorch 1 thread, measured in this run" };
+    return { figures, source: `PyTorch ${threads} thread(s), measured in this run` };
   }
-  for (const file of ["torch_t1.jsonl", "torch_batch_t1.jsonl"]) {
+  const files = threads === 1 ? ["torch_t1.jsonl", "torch_batch_t1.jsonl"] : [`torch_t${threads}.jsonl`];
+  for (const file of files) {
     if (!existsSync(STORED + file)) continue;
     for (const figure of parseLines(readFileSync(STORED + file, "utf8"))) {
       if (cases.some((name) => figure.case.startsWith(name))) figures.set(figure.case, figure.samples_per_s);
@@ -60,7 +62,7 @@ export function torchAnchors(
     figures,
     source:
       figures.size > 0
-        ? "PyTorch 1 thread, stored 2026-11-24 results (python3-torch not installed)"
+        ? `PyTorch ${threads} thread(s), stored 2026-11-24 results (python3-torch not installed)`
         : "no anchor",
   };
 }

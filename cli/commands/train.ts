@@ -23,6 +23,7 @@ import {
 } from "../../src/node/checkpoints.ts";
 import { readWavFile, writeJsonFile, writeWavFile } from "../../src/node/files.ts";
 import { writeModelFile } from "../../src/node/model-files.ts";
+import { createParallelGradients, defaultThreads } from "../../src/node/parallel/gradients.ts";
 import { buildRunReport } from "../../src/node/report.ts";
 import { evaluateSources } from "../../src/train/evaluate.ts";
 import type { LossConfig } from "../../src/train/losses/index.ts";
@@ -76,6 +77,7 @@ interface TrainCommandOptions {
   resume?: boolean;
   force?: boolean;
   quiet?: boolean;
+  threads: string;
   renderEvery?: string;
   /** false with --no-report. */
   report: boolean;
@@ -152,6 +154,11 @@ export function trainCommand(): Command {
     .option("--run-dir <folder>", "checkpoints and the training log (default: <out>.run next to --out)")
     .option("--resume", "continue the run in --run-dir from its last checkpoint")
     .option("--force", "replace --out and start over in a --run-dir that has checkpoints")
+    .option(
+      "--threads <n>",
+      'threads computing each batch\'s gradient (data-parallel; "auto": one per core)',
+      "auto",
+    )
     .option("--quiet", "no progress bar")
     .option(
       "--render-every <k>",
@@ -255,6 +262,7 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
   };
   if (renderEvery !== null && !resumeFrom) await render(0, model);
 
+  const threads = options.threads === "auto" ? defaultThreads() : integer(options.threads, "--threads", 1);
   const progress = new TrainingProgress({ sampleRate, quiet: options.quiet === true });
   const abort = new AbortController();
   const onInterrupt = () => {
@@ -281,6 +289,7 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
         : {}),
       ...(resumeFrom ? { resumeFrom } : {}),
       signal: abort.signal,
+      gradients: (setup) => createParallelGradients(setup, threads),
     });
   } finally {
     process.off("SIGINT", onInterrupt);

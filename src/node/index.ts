@@ -1,4 +1,4 @@
-/** deepsp's Node-only API: files (atomic writes), checkpoints, external tools and material. */
+/** deepsp's Node-only API: files (atomic writes), checkpoints, external tools, material, training threads. */
 export {
   checkpointSaver,
   readCheckpoint,
@@ -17,4 +17,5 @@ export {
 export { externalMaterials } from "./material/index.ts";
 export { readModelFile, writeModelFile } from "./model-files.ts";
 export { readAnyModel, readPlayableModel, writeNamFile, writeRtneuralFile } from "./model-io.ts";
+export { createParallelGradients, defaultThreads } from "./parallel/gradients.ts";
 export { findProgram, runTool } from "./tools.ts";

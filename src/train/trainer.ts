@@ -2,6 +2,7 @@ import { DeepspError, OptionError } from "../core/errors.ts";
 import { parseOptions } from "../core/options.ts";
 import { type SplitPair, windowsForRole } from "../data/windows.ts";
 import type { Floats } from "../nn/kernels/types.ts";
+import { reuse } from "../nn/layers/sequence.ts";
 import type { Model } from "../nn/models/model.ts";
 import {
   CHECKPOINT_FORMAT,
@@ -133,6 +134,11 @@ export interface TrainOptions extends TrainSettingsInput {
   signal?: AbortSignal;
   /** Output frames per model call in validation. Default 32768. */
   validationChunkLength?: number;
+  /**
+   * Builds the batch gradient computation instead of the single-threaded GradientComputer, e.g. the
+   * data-parallel one over worker threads (src/node/parallel). Must give the same gradients.
+   */
+  gradients?: (setup: GradientSourceSetup) => Promise<GradientSource>;
 }
 
 export interface TrainResult {
@@ -166,6 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     resumeFrom,
     signal,
     validationChunkLength = DEFAULT_CHUNK_LENGTH,
+    gradients,
     ...rest
   } = options;
   const settings = parseOptions(trainSettingsSchema, rest, "train options");
@@ -231,321 +238,339 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   const schedule = new Schedule(settings.schedule, settings.learningRate);
   const optimizer = new Adam(model.parameters, { learningRate: settings.learningRate, ...settings.adam });
-  const computer = new GradientComputer(
-    model,
-    loss,
-    recurrent ? { burnIn: settings.burnIn, truncate: settings.truncate ?? settings.windowLength } : null,
-  );
-  const data = fingerprintData(parts);
-  const params = model.parameters.values;
-
-  // --- state (restored from a checkpoint when resuming) -------------------------------------------------
-  let epochsCompleted = 0;
-  let best: Checkpoint["best"] = null;
-  let epochsWithoutImprovement = 0;
-  let divergences = 0;
-  let initialValidation: Checkpoint["initialValidation"] = null;
-  const history: EpochRecord[] = [];
-  let previousSeconds = 0;
-  if (resumeFrom) {
-    checkResumable(resumeFrom, {
-      settings,
-      modelConfig: model.toConfig(),
-      floatType: model.parameters.floatType,
-      parameterCount: model.parameters.count,
-      data,
-    });
-    params.set(resumeFrom.model.parameters);
-    optimizer.loadState(resumeFrom.optimizer);
-    schedule.loadState(resumeFrom.schedule);
-    optimizer.learningRate = schedule.learningRate;
-    epochsCompleted = resumeFrom.epochsCompleted;
-    best = resumeFrom.best && { ...resumeFrom.best, parameters: resumeFrom.best.parameters.slice() };
-    epochsWithoutImprovement = resumeFrom.epochsWithoutImprovement;
-    divergences = resumeFrom.divergences;
-    initialValidation = resumeFrom.initialValidation;
-    history.push(...resumeFrom.history.map((record) => ({ ...record })));
-    previousSeconds = resumeFrom.seconds;
+  const bptt = recurrent
+    ? { burnIn: settings.burnIn, truncate: settings.truncate ?? settings.windowLength }
+    : null;
+  const computer: GradientSource = gradients
+    ? await gradients({
+        model,
+        loss,
+        lossConfig: trainLossConfig,
+        bptt,
+        maxBatch: settings.batchSize,
+        channels: windows.channels,
+        inLength: model.receptiveField - 1 + rowLength,
+        length: rowLength,
+      })
+    : new GradientComputer(model, loss, bptt);
+  try {
+    return await trainLoop();
+  } finally {
+    await computer.close?.();
   }
 
-  const batchesPerEpoch = Math.ceil(windows.count / settings.batchSize);
-  emit({
-    type: "start",
-    epochs: settings.epochs,
-    firstEpoch: epochsCompleted + 1,
-    batchesPerEpoch,
-    trainWindows: windows.count,
-    validationFrames,
-    parameters: model.parameters.count,
-    resumed: resumeFrom !== undefined,
-  });
+  async function trainLoop(): Promise<TrainResult> {
+    const data = fingerprintData(parts);
+    const params = model.parameters.values;
 
-  let lastYield = clock.now();
-  const pause = async (): Promise<void> => {
-    if (clock.now() - lastYield < YIELD_EVERY_MS) return;
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
-    lastYield = clock.now();
-  };
-  const stopped = (): boolean => signal?.aborted === true;
-
-  /** Validation over all held-out regions, yielding between chunks; null when stopped. */
-  const validate = async (): Promise<{ esr: number; loss: number } | null> => {
-    const evaluation = new Evaluation(model, validationSources, {
-      chunkLength: validationChunkLength,
-      burnIn: settings.burnIn,
-      loss: validationLossConfig,
-    });
-    for (;;) {
-      let more: boolean;
-      try {
-        more = evaluation.step();
-      } catch (error) {
-        // A loss that cannot work on the held-out regions (e.g. one shorter than an FFT): say where.
-        if (error instanceof DeepspError && error.code.startsWith("loss/")) {
-          throw new OptionError(error.code, `validation loss over the held-out regions: ${error.message}`, {
-            cause: error,
-          });
-        }
-        throw error;
-      }
-      if (!more) break;
-      if (stopped()) {
-        model.resetState();
-        model.setCarryState(false);
-        return null;
-      }
-      await pause();
+    // --- state (restored from a checkpoint when resuming) -------------------------------------------------
+    let epochsCompleted = 0;
+    let best: Checkpoint["best"] = null;
+    let epochsWithoutImprovement = 0;
+    let divergences = 0;
+    let initialValidation: Checkpoint["initialValidation"] = null;
+    const history: EpochRecord[] = [];
+    let previousSeconds = 0;
+    if (resumeFrom) {
+      checkResumable(resumeFrom, {
+        settings,
+        modelConfig: model.toConfig(),
+        floatType: model.parameters.floatType,
+        parameterCount: model.parameters.count,
+        data,
+      });
+      params.set(resumeFrom.model.parameters);
+      optimizer.loadState(resumeFrom.optimizer);
+      schedule.loadState(resumeFrom.schedule);
+      optimizer.learningRate = schedule.learningRate;
+      epochsCompleted = resumeFrom.epochsCompleted;
+      best = resumeFrom.best && { ...resumeFrom.best, parameters: resumeFrom.best.parameters.slice() };
+      epochsWithoutImprovement = resumeFrom.epochsWithoutImprovement;
+      divergences = resumeFrom.divergences;
+      initialValidation = resumeFrom.initialValidation;
+      history.push(...resumeFrom.history.map((record) => ({ ...record })));
+      previousSeconds = resumeFrom.seconds;
     }
-    const result = evaluation.result();
-    return { esr: result.esr, loss: result.loss ?? Number.NaN };
-  };
 
-  const finish = (reason: TrainResult["reason"]): TrainResult => {
-    if (best) params.set(best.parameters);
-    model.resetState();
-    model.setCarryState(false);
-    const seconds = (clock.now() - started) / 1000;
+    const batchesPerEpoch = Math.ceil(windows.count / settings.batchSize);
     emit({
-      type: "end",
-      reason,
-      bestEpoch: best?.epoch ?? null,
-      bestEsr: best?.esr ?? null,
-      epochsRun: epochsCompleted,
-      seconds,
+      type: "start",
+      epochs: settings.epochs,
+      firstEpoch: epochsCompleted + 1,
+      batchesPerEpoch,
+      trainWindows: windows.count,
+      validationFrames,
+      parameters: model.parameters.count,
+      resumed: resumeFrom !== undefined,
     });
-    return {
-      bestEsr: best?.esr ?? null,
-      bestEpoch: best?.epoch ?? null,
-      epochsRun: epochsCompleted,
-      history,
-      initialValidation,
-      reason,
-      seconds,
-      settings,
+
+    let lastYield = clock.now();
+    const pause = async (): Promise<void> => {
+      if (clock.now() - lastYield < YIELD_EVERY_MS) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      lastYield = clock.now();
     };
-  };
+    const stopped = (): boolean => signal?.aborted === true;
 
-  const earlyStopped = (): boolean =>
-    settings.patience !== null && best !== null && epochsWithoutImprovement >= settings.patience;
-  if (earlyStopped()) return finish("early-stop");
-
-  if (!initialValidation && epochsCompleted === 0) {
-    const initial = await validate();
-    if (!initial) return finish("stopped");
-    initialValidation = initial;
-    emit({ type: "validation", epoch: 0, ...initial, best: false, bestEpoch: null, bestEsr: null });
-  }
-
-  for (let epoch = epochsCompleted + 1; epoch <= settings.epochs; epoch++) {
-    const epochStarted = clock.now();
-    const savedParameters = params.slice();
-    const savedOptimizer = optimizer.saveState();
-    let inEpoch = 0;
-    let trainLoss = 0;
-    let validation: { esr: number; loss: number } | null = null;
-    let learningRate = optimizer.learningRate;
-    for (let attempt = 1; ; attempt++) {
-      learningRate = optimizer.learningRate;
-      emit({ type: "epoch-start", epoch, learningRate, attempt });
-      const attemptStarted = clock.now();
-      let lossSum = 0;
-      let windowsSeen = 0;
-      let samples = 0;
-      let index = 0;
-      let failure: { batch: number; reason: string } | null = null;
-      for (const next of windows.batches({
-        batchSize: settings.batchSize,
-        epoch: epoch - 1,
-        seed: settings.seed,
-      })) {
-        index++;
-        const value = computer.compute(next.input, next.target, next.size, windows.channels, rowLength);
-        if (!Number.isFinite(value)) {
-          failure = { batch: index, reason: `the loss was ${value}` };
-          break;
+    /** Validation over all held-out regions, yielding between chunks; null when stopped. */
+    const validate = async (): Promise<{ esr: number; loss: number } | null> => {
+      const evaluation = new Evaluation(model, validationSources, {
+        chunkLength: validationChunkLength,
+        burnIn: settings.burnIn,
+        loss: validationLossConfig,
+      });
+      for (;;) {
+        let more: boolean;
+        try {
+          more = evaluation.step();
+        } catch (error) {
+          // A loss that cannot work on the held-out regions (e.g. one shorter than an FFT): say where.
+          if (error instanceof DeepspError && error.code.startsWith("loss/")) {
+            throw new OptionError(error.code, `validation loss over the held-out regions: ${error.message}`, {
+              cause: error,
+            });
+          }
+          throw error;
         }
-        const norm = gradientNorm(model);
-        if (!Number.isFinite(norm)) {
-          failure = { batch: index, reason: "the gradient was not finite" };
-          break;
+        if (!more) break;
+        if (stopped()) {
+          model.resetState();
+          model.setCarryState(false);
+          return null;
         }
-        if (settings.clipNorm !== null && norm > settings.clipNorm)
-          scaleGradients(model, settings.clipNorm / (norm + 1e-6));
-        optimizer.step();
-        if (!allFinite(params)) {
-          failure = { batch: index, reason: "a parameter became non-finite" };
-          break;
-        }
-        lossSum += value * next.size;
-        windowsSeen += next.size;
-        samples += next.size * windows.channels * settings.windowLength;
-        const seconds = (clock.now() - attemptStarted) / 1000;
-        emit({
-          type: "batch",
-          epoch,
-          batch: index,
-          batches: batchesPerEpoch,
-          loss: value,
-          meanLoss: lossSum / windowsSeen,
-          samplesPerSecond: seconds > 0 ? samples / seconds : 0,
-          seconds,
-        });
-        if (stopped()) return finish("stopped");
         await pause();
       }
-      if (!failure) {
-        trainLoss = lossSum / windowsSeen;
-        validation = await validate();
-        if (!validation) return finish("stopped");
-        if (!(Number.isFinite(validation.esr) && Number.isFinite(validation.loss))) {
-          failure = {
-            batch: 0,
-            reason: `the validation ESR was ${validation.esr} and loss ${validation.loss}`,
-          };
-        }
-      }
-      if (!failure) break;
-      // Divergence: back to the parameters and moments of the epoch's start, at half the learning rate.
-      inEpoch++;
-      divergences++;
-      params.set(savedParameters);
-      optimizer.loadState(savedOptimizer);
+      const result = evaluation.result();
+      return { esr: result.esr, loss: result.loss ?? Number.NaN };
+    };
+
+    const finish = (reason: TrainResult["reason"]): TrainResult => {
+      if (best) params.set(best.parameters);
       model.resetState();
       model.setCarryState(false);
-      if (inEpoch >= MAX_DIVERGENCES_PER_EPOCH || divergences >= MAX_DIVERGENCES_PER_RUN) {
-        if (best) params.set(best.parameters);
-        const where = failure.batch > 0 ? `batch ${failure.batch} of ${batchesPerEpoch}` : "validation";
-        throw new DeepspError(
-          "train/diverged",
-          `training diverged: in epoch ${epoch} (${where}) ${failure.reason}; that is ${inEpoch} divergence(s) in this ` +
-            `epoch and ${divergences} in the run, each rolled back with the learning rate halved (down to ` +
-            `${formatRate(optimizer.learningRate)}). ` +
-            (best
-              ? `The model holds the best parameters (epoch ${best.epoch}, validation ESR ${best.esr.toPrecision(4)}). `
-              : "") +
-            `Start again with a lower learning rate (e.g. ${formatRate(settings.learningRate / 4)} instead of ` +
-            `${formatRate(settings.learningRate)})` +
-            (settings.clipNorm === null ? " or with gradient clipping (clipNorm 1)" : ""),
-        );
-      }
-      const lowered = schedule.scaleDown(0.5);
-      optimizer.learningRate = lowered;
+      const seconds = (clock.now() - started) / 1000;
       emit({
-        type: "divergence",
-        epoch,
-        batch: failure.batch,
-        reason: failure.reason,
-        learningRate: lowered,
-        inEpoch,
-        total: divergences,
+        type: "end",
+        reason,
+        bestEpoch: best?.epoch ?? null,
+        bestEsr: best?.esr ?? null,
+        epochsRun: epochsCompleted,
+        seconds,
       });
-    }
-    if (!validation) throw new Error("unreachable: an epoch ended without validation");
-
-    // Best model, early stopping, schedule.
-    const improved = best === null || validation.esr < best.esr;
-    if (improved) {
-      best = { epoch, esr: validation.esr, loss: validation.loss, parameters: params.slice() };
-      epochsWithoutImprovement = 0;
-    } else {
-      epochsWithoutImprovement++;
-    }
-    emit({
-      type: "validation",
-      epoch,
-      esr: validation.esr,
-      loss: validation.loss,
-      best: improved,
-      bestEpoch: best!.epoch,
-      bestEsr: best!.esr,
-    });
-    const nextLearningRate = schedule.endEpoch(validation.loss);
-    optimizer.learningRate = nextLearningRate;
-    const seconds = (clock.now() - epochStarted) / 1000;
-    history.push({
-      epoch,
-      trainLoss,
-      validationEsr: validation.esr,
-      validationLoss: validation.loss,
-      learningRate,
-      seconds,
-      divergences: inEpoch,
-    });
-    epochsCompleted = epoch;
-    emit({
-      type: "epoch-end",
-      epoch,
-      trainLoss,
-      learningRate,
-      nextLearningRate,
-      seconds,
-      epochsWithoutImprovement,
-    });
-
-    if (saveCheckpoint) {
-      const state: Omit<Checkpoint, "kind"> = {
-        format: CHECKPOINT_FORMAT,
-        version: CHECKPOINT_VERSION,
-        savedAt: new Date().toISOString(),
-        epochsCompleted,
-        settings,
-        data,
-        model: {
-          config: model.toConfig(),
-          floatType: model.parameters.floatType,
-          parameters: params.slice(),
-        },
-        optimizer: optimizer.saveState(),
-        schedule: schedule.saveState(),
-        best: best && { ...best, parameters: best.parameters.slice() },
-        epochsWithoutImprovement,
-        divergences,
+      return {
+        bestEsr: best?.esr ?? null,
+        bestEpoch: best?.epoch ?? null,
+        epochsRun: epochsCompleted,
+        history,
         initialValidation,
-        history: history.map((record) => ({ ...record })),
-        seconds: previousSeconds + (clock.now() - started) / 1000,
+        reason,
+        seconds,
+        settings,
       };
-      const kinds: ("best" | "last")[] = improved ? ["best", "last"] : ["last"];
-      // Best first: if the process dies between the two writes, "last" still points to the epoch before,
-      // and resuming from it redoes this epoch and writes the same "best" again.
-      for (const kind of kinds) await saveCheckpoint({ ...state, kind });
-      emit({ type: "checkpoint", epoch, kinds });
+    };
+
+    const earlyStopped = (): boolean =>
+      settings.patience !== null && best !== null && epochsWithoutImprovement >= settings.patience;
+    if (earlyStopped()) return finish("early-stop");
+
+    if (!initialValidation && epochsCompleted === 0) {
+      const initial = await validate();
+      if (!initial) return finish("stopped");
+      initialValidation = initial;
+      emit({ type: "validation", epoch: 0, ...initial, best: false, bestEpoch: null, bestEsr: null });
     }
 
-    if (afterEpoch) await afterEpoch({ epoch, model, validationEsr: validation.esr });
+    for (let epoch = epochsCompleted + 1; epoch <= settings.epochs; epoch++) {
+      const epochStarted = clock.now();
+      const savedParameters = params.slice();
+      const savedOptimizer = optimizer.saveState();
+      let inEpoch = 0;
+      let trainLoss = 0;
+      let validation: { esr: number; loss: number } | null = null;
+      let learningRate = optimizer.learningRate;
+      for (let attempt = 1; ; attempt++) {
+        learningRate = optimizer.learningRate;
+        emit({ type: "epoch-start", epoch, learningRate, attempt });
+        const attemptStarted = clock.now();
+        let lossSum = 0;
+        let windowsSeen = 0;
+        let samples = 0;
+        let index = 0;
+        let failure: { batch: number; reason: string } | null = null;
+        for (const next of windows.batches({
+          batchSize: settings.batchSize,
+          epoch: epoch - 1,
+          seed: settings.seed,
+        })) {
+          index++;
+          const value = computer.compute(next.input, next.target, next.size, windows.channels, rowLength);
+          if (!Number.isFinite(value)) {
+            failure = { batch: index, reason: `the loss was ${value}` };
+            break;
+          }
+          const norm = gradientNorm(model);
+          if (!Number.isFinite(norm)) {
+            failure = { batch: index, reason: "the gradient was not finite" };
+            break;
+          }
+          if (settings.clipNorm !== null && norm > settings.clipNorm)
+            scaleGradients(model, settings.clipNorm / (norm + 1e-6));
+          optimizer.step();
+          if (!allFinite(params)) {
+            failure = { batch: index, reason: "a parameter became non-finite" };
+            break;
+          }
+          lossSum += value * next.size;
+          windowsSeen += next.size;
+          samples += next.size * windows.channels * settings.windowLength;
+          const seconds = (clock.now() - attemptStarted) / 1000;
+          emit({
+            type: "batch",
+            epoch,
+            batch: index,
+            batches: batchesPerEpoch,
+            loss: value,
+            meanLoss: lossSum / windowsSeen,
+            samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+            seconds,
+          });
+          if (stopped()) return finish("stopped");
+          await pause();
+        }
+        if (!failure) {
+          trainLoss = lossSum / windowsSeen;
+          validation = await validate();
+          if (!validation) return finish("stopped");
+          if (!(Number.isFinite(validation.esr) && Number.isFinite(validation.loss))) {
+            failure = {
+              batch: 0,
+              reason: `the validation ESR was ${validation.esr} and loss ${validation.loss}`,
+            };
+          }
+        }
+        if (!failure) break;
+        // Divergence: back to the parameters and moments of the epoch's start, at half the learning rate.
+        inEpoch++;
+        divergences++;
+        params.set(savedParameters);
+        optimizer.loadState(savedOptimizer);
+        model.resetState();
+        model.setCarryState(false);
+        if (inEpoch >= MAX_DIVERGENCES_PER_EPOCH || divergences >= MAX_DIVERGENCES_PER_RUN) {
+          if (best) params.set(best.parameters);
+          const where = failure.batch > 0 ? `batch ${failure.batch} of ${batchesPerEpoch}` : "validation";
+          throw new DeepspError(
+            "train/diverged",
+            `training diverged: in epoch ${epoch} (${where}) ${failure.reason}; that is ${inEpoch} divergence(s) in this ` +
+              `epoch and ${divergences} in the run, each rolled back with the learning rate halved (down to ` +
+              `${formatRate(optimizer.learningRate)}). ` +
+              (best
+                ? `The model holds the best parameters (epoch ${best.epoch}, validation ESR ${best.esr.toPrecision(4)}). `
+                : "") +
+              `Start again with a lower learning rate (e.g. ${formatRate(settings.learningRate / 4)} instead of ` +
+              `${formatRate(settings.learningRate)})` +
+              (settings.clipNorm === null ? " or with gradient clipping (clipNorm 1)" : ""),
+          );
+        }
+        const lowered = schedule.scaleDown(0.5);
+        optimizer.learningRate = lowered;
+        emit({
+          type: "divergence",
+          epoch,
+          batch: failure.batch,
+          reason: failure.reason,
+          learningRate: lowered,
+          inEpoch,
+          total: divergences,
+        });
+      }
+      if (!validation) throw new Error("unreachable: an epoch ended without validation");
 
-    if (earlyStopped()) {
+      // Best model, early stopping, schedule.
+      const improved = best === null || validation.esr < best.esr;
+      if (improved) {
+        best = { epoch, esr: validation.esr, loss: validation.loss, parameters: params.slice() };
+        epochsWithoutImprovement = 0;
+      } else {
+        epochsWithoutImprovement++;
+      }
       emit({
-        type: "early-stop",
+        type: "validation",
         epoch,
+        esr: validation.esr,
+        loss: validation.loss,
+        best: improved,
         bestEpoch: best!.epoch,
         bestEsr: best!.esr,
-        patience: settings.patience!,
       });
-      return finish("early-stop");
+      const nextLearningRate = schedule.endEpoch(validation.loss);
+      optimizer.learningRate = nextLearningRate;
+      const seconds = (clock.now() - epochStarted) / 1000;
+      history.push({
+        epoch,
+        trainLoss,
+        validationEsr: validation.esr,
+        validationLoss: validation.loss,
+        learningRate,
+        seconds,
+        divergences: inEpoch,
+      });
+      epochsCompleted = epoch;
+      emit({
+        type: "epoch-end",
+        epoch,
+        trainLoss,
+        learningRate,
+        nextLearningRate,
+        seconds,
+        epochsWithoutImprovement,
+      });
+
+      if (saveCheckpoint) {
+        const state: Omit<Checkpoint, "kind"> = {
+          format: CHECKPOINT_FORMAT,
+          version: CHECKPOINT_VERSION,
+          savedAt: new Date().toISOString(),
+          epochsCompleted,
+          settings,
+          data,
+          model: {
+            config: model.toConfig(),
+            floatType: model.parameters.floatType,
+            parameters: params.slice(),
+          },
+          optimizer: optimizer.saveState(),
+          schedule: schedule.saveState(),
+          best: best && { ...best, parameters: best.parameters.slice() },
+          epochsWithoutImprovement,
+          divergences,
+          initialValidation,
+          history: history.map((record) => ({ ...record })),
+          seconds: previousSeconds + (clock.now() - started) / 1000,
+        };
+        const kinds: ("best" | "last")[] = improved ? ["best", "last"] : ["last"];
+        // Best first: if the process dies between the two writes, "last" still points to the epoch before,
+        // and resuming from it redoes this epoch and writes the same "best" again.
+        for (const kind of kinds) await saveCheckpoint({ ...state, kind });
+        emit({ type: "checkpoint", epoch, kinds });
+      }
+
+      if (afterEpoch) await afterEpoch({ epoch, model, validationEsr: validation.esr });
+
+      if (earlyStopped()) {
+        emit({
+          type: "early-stop",
+          epoch,
+          bestEpoch: best!.epoch,
+          bestEsr: best!.esr,
+          patience: settings.patience!,
+        });
+        return finish("early-stop");
+      }
+      if (stopped()) return finish("stopped");
     }
-    if (stopped()) return finish("stopped");
+    return finish("completed");
   }
-  return finish("completed");
 }
 
 function formatRate(rate: number): string {
@@ -576,6 +601,26 @@ function allFinite(values: Floats): boolean {
   return true;
 }
 
+/** Computes one batch's loss and leaves d loss / d parameters in the model's gradients (see GradientComputer). */
+export interface GradientSource {
+  compute(input: Floats, target: Floats, size: number, channels: number, length: number): number;
+  /** Frees threads or other resources; the trainer calls it when it returns. */
+  close?(): Promise<void>;
+}
+
+/** What a gradient source is built for (the trainer fills it in for its run). */
+export interface GradientSourceSetup {
+  model: Model;
+  loss: Loss;
+  lossConfig: LossConfig;
+  bptt: BpttOptions | null;
+  /** Largest batch compute will be called with, audio channels, and the input and loss row lengths. */
+  maxBatch: number;
+  channels: number;
+  inLength: number;
+  length: number;
+}
+
 /** Truncated backpropagation through time for recurrent models. */
 export interface BpttOptions {
   /** Frames at the start of each window run without gradient (and masked in the loss). */
@@ -597,19 +642,14 @@ export interface BpttOptions {
  * The state carries across chunks but no gradient does: the same gradient as PyTorch with `.detach()` at
  * every chunk boundary (NAM's LSTM training).
  */
-export class GradientComputer {
-  private readonly model: Model;
+export class GradientComputer implements GradientSource {
+  readonly passes: ModelPasses;
   private readonly loss: Loss;
-  private readonly bptt: BpttOptions | null;
-  private readonly chunks = new Map<number, { input: Floats; grad: Floats }>();
-  private output: Floats | undefined;
   private gradient: Floats | undefined;
-  private converted: Floats | undefined;
 
   constructor(model: Model, loss: Loss, bptt: BpttOptions | null) {
-    this.model = model;
+    this.passes = new ModelPasses(model, bptt);
     this.loss = loss;
-    this.bptt = bptt;
   }
 
   /**
@@ -618,40 +658,77 @@ export class GradientComputer {
    * is finite.
    */
   compute(input: Floats, target: Floats, size: number, channels: number, length: number): number {
+    const output = this.passes.forward(input, size, channels, length);
+    const value = lossOf(this.loss, output, target, this.passes.model, { batch: size, channels, length });
+    if (!Number.isFinite(value)) return value;
+    this.gradient = reuse(this.gradient, output.length, output);
+    this.gradient.fill(0);
+    this.loss.backward(this.gradient);
+    this.passes.backward(this.gradient, size, channels, length);
+    return value;
+  }
+}
+
+/** The loss of a whole batch's output, after checking it matches the target. */
+export function lossOf(
+  loss: Loss,
+  output: Floats,
+  target: Floats,
+  model: Model,
+  shape: { batch: number; channels: number; length: number },
+): number {
+  if (output.length !== target.length) {
+    throw new DeepspError(
+      "train/shape",
+      `${model.architecture} outputs ${output.length} samples per batch but the target has ${target.length}`,
+    );
+  }
+  return loss.forward(output, target, shape);
+}
+
+/**
+ * The model's two passes over one batch, split so that data-parallel training (src/node/parallel) can run
+ * them on a slice of the batch per thread, with the loss taken over the whole batch in between.
+ */
+export class ModelPasses {
+  readonly model: Model;
+  private readonly bptt: BpttOptions | null;
+  private readonly chunks = new Map<number, { input: Floats; grad: Floats }>();
+  private output: Floats | undefined;
+  private converted: Floats | undefined;
+  /** Between forward and backward: the output's shape (feed-forward) or the chunk plan (recurrent). */
+  private outputShape: { batch: number; channels: number; length: number } | undefined;
+  private pending: { data: Floats; bounds: [number, number][]; firstGradientChunk: number } | undefined;
+
+  constructor(model: Model, bptt: BpttOptions | null) {
+    this.model = model;
+    this.bptt = bptt;
+  }
+
+  /**
+   * Zeroes the gradients and runs the model over input [size, channels, prefix + length]; returns its output
+   * [size, channels, length] (a buffer reused by the next call).
+   */
+  forward(input: Floats, size: number, channels: number, length: number): Floats {
     const model = this.model;
     model.parameters.zeroGrads();
     const data = this.asModelType(input);
     if (!this.bptt) {
       const inLength = data.length / (size * channels);
       const output = model.forward({ data, batch: size, channels, length: inLength });
-      if (output.data.length !== target.length) {
-        throw new DeepspError(
-          "train/shape",
-          `${model.architecture} outputs ${output.data.length} samples per batch but the target has ${target.length}`,
-        );
-      }
-      const value = this.loss.forward(output.data, target, { batch: size, channels, length });
-      if (!Number.isFinite(value)) return value;
-      const gradient = this.gradientBuffer(output.data.length, output.data);
-      this.loss.backward(gradient);
-      model.backward({ ...output, data: gradient });
-      return value;
+      this.outputShape = { batch: output.batch, channels: output.channels, length: output.length };
+      return output.data;
     }
-
     const { burnIn, truncate } = this.bptt;
     const rows = size * channels;
-    const bounds: [number, number][] = [];
-    for (let start = 0; start < burnIn; start += truncate)
-      bounds.push([start, Math.min(burnIn, start + truncate)]);
-    const firstGradientChunk = bounds.length;
-    for (let start = burnIn; start < length; start += truncate)
-      bounds.push([start, Math.min(length, start + truncate)]);
+    const bounds = this.chunkBounds(length);
     const like = model.parameters.values;
     if (this.output?.length !== rows * length || this.output.constructor !== like.constructor) {
       this.output =
         like instanceof Float64Array ? new Float64Array(rows * length) : new Float32Array(rows * length);
     }
     const full = this.output;
+    this.pending = { data, bounds, firstGradientChunk: Math.ceil(burnIn / truncate) };
 
     // Pass 1: forward over the whole window, the state carried from chunk to chunk.
     model.resetState();
@@ -664,11 +741,17 @@ export class GradientComputer {
         for (let i = 0; i < n; i++) full[row + i] = out[r * n + i]!;
       }
     }
-    const value = this.loss.forward(full, target, { batch: size, channels, length });
-    if (!Number.isFinite(value)) return value;
-    const gradient = this.gradientBuffer(full.length, full);
-    this.loss.backward(gradient);
+    return full;
+  }
 
+  /** d loss / d output [size, channels, length] of the last forward -> model.parameters.grads. */
+  backward(gradient: Floats, size: number, channels: number, length: number): void {
+    const model = this.model;
+    if (!this.bptt) {
+      model.backward({ ...this.outputShape!, data: gradient });
+      return;
+    }
+    const { data, bounds, firstGradientChunk } = this.pending!;
     // The last chunk's activations are live: its backward first.
     const last = bounds[bounds.length - 1]!;
     this.backwardChunk(gradient, last[0], last[1], size, channels, length);
@@ -681,7 +764,17 @@ export class GradientComputer {
         if (c >= firstGradientChunk) this.backwardChunk(gradient, from, to, size, channels, length);
       }
     }
-    return value;
+  }
+
+  /** [from, to) frames of each chunk: the burn-in in chunks of `truncate`, then the gradient chunks. */
+  private chunkBounds(length: number): [number, number][] {
+    const { burnIn, truncate } = this.bptt!;
+    const bounds: [number, number][] = [];
+    for (let start = 0; start < burnIn; start += truncate)
+      bounds.push([start, Math.min(burnIn, start + truncate)]);
+    for (let start = burnIn; start < length; start += truncate)
+      bounds.push([start, Math.min(length, start + truncate)]);
+    return bounds;
   }
 
   private asModelType(input: Floats): Floats {
@@ -693,14 +786,6 @@ export class GradientComputer {
     }
     this.converted.set(input);
     return this.converted;
-  }
-
-  private gradientBuffer(size: number, like: Floats): Floats {
-    if (this.gradient?.length !== size || this.gradient.constructor !== like.constructor) {
-      this.gradient = like instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
-    }
-    this.gradient.fill(0);
-    return this.gradient;
   }
 
   /** Flat buffers of rows x n values, kept per size (a window has at most three chunk lengths). */
