@@ -13,6 +13,7 @@ import { kernelsBench } from "./runtime/kernels.ts";
 import { runtimeBench } from "./runtime/stream.ts";
 import { generateBench } from "./signals/generate.ts";
 import { studyLowpassBench } from "./study/lowpass.ts";
+import { trainingMemoryBench } from "./train/memory.ts";
 import { trainingBench } from "./train/throughput.ts";
 
 const benchmarks: Benchmark[] = [
@@ -21,6 +22,7 @@ const benchmarks: Benchmark[] = [
   alignmentBench,
   windowsMemoryBench,
   trainingBench,
+  trainingMemoryBench,
   runtimeBench,
   kernelsBench,
   effectsBench,

@@ -98,6 +98,7 @@ async function throughput(workload: Workload, threads: number): Promise<number> 
       loss,
       lossConfig,
       bptt: null,
+      microBatch: null,
       maxBatch: workload.batch,
       channels: 1,
       inLength: workload.inLength,

@@ -241,18 +241,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const bptt = recurrent
     ? { burnIn: settings.burnIn, truncate: settings.truncate ?? settings.windowLength }
     : null;
+  const microBatch = recurrent ? null : settings.microBatch;
   const computer: GradientSource = gradients
     ? await gradients({
         model,
         loss,
         lossConfig: trainLossConfig,
         bptt,
+        microBatch,
         maxBatch: settings.batchSize,
         channels: windows.channels,
         inLength: model.receptiveField - 1 + rowLength,
         length: rowLength,
       })
-    : new GradientComputer(model, loss, bptt);
+    : new GradientComputer(model, loss, bptt, microBatch);
   try {
     return await trainLoop();
   } finally {
@@ -614,6 +616,8 @@ export interface GradientSourceSetup {
   loss: Loss;
   lossConfig: LossConfig;
   bptt: BpttOptions | null;
+  /** Windows per model pass (feed-forward models; null: the whole batch), see ModelPasses. */
+  microBatch: number | null;
   /** Largest batch compute will be called with, audio channels, and the input and loss row lengths. */
   maxBatch: number;
   channels: number;
@@ -647,8 +651,8 @@ export class GradientComputer implements GradientSource {
   private readonly loss: Loss;
   private gradient: Floats | undefined;
 
-  constructor(model: Model, loss: Loss, bptt: BpttOptions | null) {
-    this.passes = new ModelPasses(model, bptt);
+  constructor(model: Model, loss: Loss, bptt: BpttOptions | null, microBatch: number | null = null) {
+    this.passes = new ModelPasses(model, bptt, microBatch);
     this.loss = loss;
   }
 
@@ -689,20 +693,28 @@ export function lossOf(
 /**
  * The model's two passes over one batch, split so that data-parallel training (src/node/parallel) can run
  * them on a slice of the batch per thread, with the loss taken over the whole batch in between.
+ *
+ * Feed-forward models with `microBatch` < the batch run in passes of that many windows, so only one pass's
+ * activations are held (a layer keeps those of its last call): forward runs every pass and keeps only the
+ * outputs; backward runs the last pass's backward at once (its activations are live) and, for each earlier
+ * pass, its forward again and then its backward. The gradient is the same; the cost is one more forward of
+ * all but the last pass. (Recurrent models bound memory with `truncate` instead.)
  */
 export class ModelPasses {
   readonly model: Model;
   private readonly bptt: BpttOptions | null;
+  private readonly microBatch: number | null;
   private readonly chunks = new Map<number, { input: Floats; grad: Floats }>();
   private output: Floats | undefined;
   private converted: Floats | undefined;
-  /** Between forward and backward: the output's shape (feed-forward) or the chunk plan (recurrent). */
-  private outputShape: { batch: number; channels: number; length: number } | undefined;
+  /** Between forward and backward: the feed-forward input and pass size, or the recurrent chunk plan. */
+  private feedForward: { data: Floats; size: number; per: number; inLength: number } | undefined;
   private pending: { data: Floats; bounds: [number, number][]; firstGradientChunk: number } | undefined;
 
-  constructor(model: Model, bptt: BpttOptions | null) {
+  constructor(model: Model, bptt: BpttOptions | null, microBatch: number | null = null) {
     this.model = model;
     this.bptt = bptt;
+    this.microBatch = bptt ? null : microBatch;
   }
 
   /**
@@ -715,9 +727,15 @@ export class ModelPasses {
     const data = this.asModelType(input);
     if (!this.bptt) {
       const inLength = data.length / (size * channels);
-      const output = model.forward({ data, batch: size, channels, length: inLength });
-      this.outputShape = { batch: output.batch, channels: output.channels, length: output.length };
-      return output.data;
+      const per = Math.min(size, this.microBatch ?? size);
+      this.feedForward = { data, size, per, inLength };
+      if (per === size) return model.forward({ data, batch: size, channels, length: inLength }).data;
+      this.output = reuse(this.output, size * channels * length, data);
+      for (let from = 0; from < size; from += per) {
+        const out = this.passForward(from, Math.min(size, from + per), channels);
+        this.output.set(out, from * channels * length);
+      }
+      return this.output;
     }
     const { burnIn, truncate } = this.bptt;
     const rows = size * channels;
@@ -748,7 +766,17 @@ export class ModelPasses {
   backward(gradient: Floats, size: number, channels: number, length: number): void {
     const model = this.model;
     if (!this.bptt) {
-      model.backward({ ...this.outputShape!, data: gradient });
+      const { size, per } = this.feedForward!;
+      const rowFloats = channels * length;
+      const passes = Math.ceil(size / per);
+      for (let p = passes - 1; p >= 0; p--) {
+        const from = p * per;
+        const to = Math.min(size, from + per);
+        // The last pass's activations are live; an earlier pass runs its forward again first.
+        if (p < passes - 1) this.passForward(from, to, channels);
+        const data = gradient.subarray(from * rowFloats, to * rowFloats);
+        model.backward({ data, batch: to - from, channels, length });
+      }
       return;
     }
     const { data, bounds, firstGradientChunk } = this.pending!;
@@ -764,6 +792,14 @@ export class ModelPasses {
         if (c >= firstGradientChunk) this.backwardChunk(gradient, from, to, size, channels, length);
       }
     }
+  }
+
+  /** The model's forward over windows [from, to) of the feed-forward input. */
+  private passForward(from: number, to: number, channels: number): Floats {
+    const { data, inLength } = this.feedForward!;
+    const rowFloats = channels * inLength;
+    const input = data.subarray(from * rowFloats, to * rowFloats);
+    return this.model.forward({ data: input, batch: to - from, channels, length: inLength }).data;
   }
 
   /** [from, to) frames of each chunk: the burn-in in chunks of `truncate`, then the gradient chunks. */

@@ -147,6 +147,23 @@ test("evaluate with a loss: MSE over the measured frames matches the metric; sou
   assert.ok(result.esr > Math.min(alone.esr, other.esr) && result.esr < Math.max(alone.esr, other.esr));
 });
 
+test("evaluate with a loss over a long stereo region: the loss runs in segments and still equals the whole-region MSE", () => {
+  // 2^17 frames is the segment: 300 000 frames make two segments of 150 000 - (receptive field - 1) per row.
+  const model = createModel({ architecture: "tcn", width: 3, dilations: [1, 2] }, { seed: 4 });
+  const pair = makePair(300_000, 2, 51);
+  const result = evaluate(model, pair, [{ start: 0, end: 300_000 }], {
+    chunkLength: 65536,
+    loss: { type: "mse" },
+  });
+  assert.ok(Math.abs(result.loss! - result.mse) < 1e-6 * result.mse, `${result.loss} vs ${result.mse}`);
+  // A non-decomposable loss (ESR) is the frame-weighted mean of the segments' ESRs: close to the whole's.
+  const esr = evaluate(model, pair, [{ start: 0, end: 300_000 }], {
+    chunkLength: 65536,
+    loss: { type: "esr" },
+  });
+  assert.ok(Math.abs(esr.loss! - esr.esr) < 0.02 * esr.esr, `${esr.loss} vs ${esr.esr}`);
+});
+
 test("evaluate: a region no longer than the receptive field yields nothing; bad options are rejected", () => {
   const model = createModel({ architecture: "linear", taps: 8 }, { seed: 1 });
   const pair = makePair(100, 1, 1);

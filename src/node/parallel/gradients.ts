@@ -62,7 +62,7 @@ export async function createParallelGradients(
     throw new DeepspError("options/invalid", `threads must be a whole number >= 1, got ${threads}`);
   const count = Math.min(threads, setup.maxBatch);
   if (count === 1 || setup.model.parameters.floatType !== "float32")
-    return new GradientComputer(setup.model, setup.loss, setup.bptt);
+    return new GradientComputer(setup.model, setup.loss, setup.bptt, setup.microBatch);
   const sizes = {
     parameters: setup.model.parameters.count,
     maxRows: Math.ceil(setup.maxBatch / count),
@@ -74,7 +74,13 @@ export async function createParallelGradients(
   try {
     for (let i = 1; i < count; i++) {
       const buffer = new SharedArrayBuffer(sharedBytes(sizes));
-      const data: WorkerSetup = { ...sizes, modelConfig: setup.model.toConfig(), bptt: setup.bptt, buffer };
+      const data: WorkerSetup = {
+        ...sizes,
+        modelConfig: setup.model.toConfig(),
+        bptt: setup.bptt,
+        microBatch: setup.microBatch,
+        buffer,
+      };
       const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_BOOT)}`), {
         workerData: data,
       });
@@ -102,7 +108,7 @@ class ParallelGradients implements GradientSource {
     private readonly setup: GradientSourceSetup,
     private readonly workers: GradientWorker[],
   ) {
-    this.passes = new ModelPasses(setup.model, setup.bptt);
+    this.passes = new ModelPasses(setup.model, setup.bptt, setup.microBatch);
   }
 
   compute(input: Floats, target: Floats, size: number, channels: number, length: number): number {

@@ -27,6 +27,7 @@ export const PHASE_STOP = 3;
 export interface WorkerSetup {
   modelConfig: unknown;
   bptt: BpttOptions | null;
+  microBatch: number | null;
   parameters: number;
   maxRows: number;
   channels: number;

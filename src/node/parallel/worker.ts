@@ -24,7 +24,7 @@ import {
 const setup = workerData as WorkerSetup;
 const views = sharedViews(setup.buffer, setup);
 const model = createModel(setup.modelConfig);
-const passes = new ModelPasses(model, setup.bptt);
+const passes = new ModelPasses(model, setup.bptt, setup.microBatch);
 const { control } = views;
 let seen = Atomics.load(control, GENERATION);
 parentPort!.postMessage("ready");

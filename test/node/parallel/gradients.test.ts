@@ -22,6 +22,8 @@ interface Case {
   name: string;
   config: Record<string, unknown>;
   bptt: BpttOptions | null;
+  /** Windows per model pass in the parallel run (the single-threaded reference runs the whole batch). */
+  microBatch: number | null;
   length: number;
 }
 
@@ -30,12 +32,21 @@ const CASES: Case[] = [
     name: "gated TCN",
     config: { architecture: "tcn", width: 6, kernelSize: 3, dilations: [1, 2, 4] },
     bptt: null,
+    microBatch: null,
+    length: 200,
+  },
+  {
+    name: "gated TCN in passes of 2 windows",
+    config: { architecture: "tcn", width: 6, kernelSize: 3, dilations: [1, 2, 4] },
+    bptt: null,
+    microBatch: 2,
     length: 200,
   },
   {
     name: "LSTM, BPTT in chunks",
     config: { architecture: "lstm", hidden: 5 },
     bptt: { burnIn: 30, truncate: 50 },
+    microBatch: null,
     length: 180,
   },
 ];
@@ -58,6 +69,7 @@ async function compare(c: Case, batch: number, threads: number): Promise<void> {
     loss,
     lossConfig,
     bptt: c.bptt,
+    microBatch: c.microBatch,
     maxBatch: batch,
     channels: 1,
     inLength,
@@ -100,6 +112,7 @@ test("one thread or a float64 model gives the plain GradientComputer; bad thread
     loss,
     lossConfig: { type: "mse" } as LossConfig,
     bptt: null,
+    microBatch: null,
     maxBatch: 8,
     channels: 1,
     inLength: 20,
@@ -122,6 +135,7 @@ test("a worker that cannot build the model fails setup with a train/worker error
     loss,
     lossConfig: { type: "mse" } as LossConfig,
     bptt: null,
+    microBatch: null,
     maxBatch: 8,
     channels: 1,
     inLength: 20,
