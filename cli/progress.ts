@@ -40,6 +40,11 @@ export class TrainingProgress {
             `validating on ${(event.validationFrames / this.sampleRate).toFixed(1)} s` +
             (event.resumed ? `; resuming at epoch ${event.firstEpoch}` : ""),
         );
+        if (event.windowsPerPass < event.batchSize) {
+          console.log(
+            `  ${event.windowsPerPass} window(s) per model pass, to stay within --memory (more compute; --micro-batch sets it)`,
+          );
+        }
         break;
       case "epoch-start":
         if (this.bar) {

@@ -1,12 +1,12 @@
 // Child process of the training-memory benchmark: trains preset argv[2] on 10 minutes of stereo 48 kHz
-// audio (split into mono rows) for argv[3] batches on two threads (windows per pass: argv[4], default the
-// preset's); prints its figures as JSON.
+// audio (split into mono rows) for argv[3] batches on two threads (windows per pass: argv[4], default as the
+// CLI's --memory 1024 picks); prints its figures as JSON.
 import { Rng } from "../../src/core/rng.ts";
 import { splitFrames } from "../../src/data/split.ts";
 import { findPreset } from "../../src/nn/models/presets.ts";
 import { createModel } from "../../src/nn/models/registry.ts";
 import { createParallelGradients } from "../../src/node/parallel/gradients.ts";
-import { train } from "../../src/train/trainer.ts";
+import { activationBudget, train } from "../../src/train/trainer.ts";
 
 const [presetName = "lstm-16", batchesArg = "20", microBatchArg] = process.argv.slice(2);
 const batches = Number(batchesArg);
@@ -26,23 +26,27 @@ const target = input.map((samples) => samples.map((x) => Math.tanh(3 * x)));
 const pair = { input: { sampleRate: rate, channels: input }, target: { sampleRate: rate, channels: target } };
 const withAudio = megabytes();
 
+const parts = [{ name: "take", pair, split: splitFrames(frames, rate) }];
 const preset = findPreset(presetName)!;
 const model = createModel(preset.model, { seed: 1 });
 const abort = new AbortController();
 let seen = 0;
 const start = performance.now();
 let trainStart = 0;
+let windowsPerPass = 0;
 await train({
   ...preset.training,
-  ...(microBatchArg ? { microBatch: Number(microBatchArg) } : {}),
+  // As the CLI's default --memory 1024 does, unless argv[4] gives windows per pass.
+  microBatch: microBatchArg ? Number(microBatchArg) : { budgetBytes: activationBudget(2 ** 30, parts, 2) },
   epochs: 1,
   overlap: 1,
   stereo: "split",
   model,
-  parts: [{ name: "take", pair, split: splitFrames(frames, rate) }],
+  parts,
   gradients: (setup) => createParallelGradients(setup, 2),
   signal: abort.signal,
   onEvent: (event) => {
+    if (event.type === "start") windowsPerPass = event.windowsPerPass;
     if (event.type === "epoch-start") trainStart = performance.now();
     if (event.type === "batch" && ++seen >= batches) abort.abort();
   },
@@ -62,7 +66,7 @@ console.log(
       name: `${presetName}: peak RSS training (2 threads)`,
       value: peak,
       unit: "MB",
-      note: `goal < 1024 MB; ${seen} batches of ${preset.training.batchSize} in ${(trainMs / 1000).toFixed(1)} s, ${((performance.now() - start) / 1000).toFixed(1)} s with the first validation`,
+      note: `goal < 1024 MB; ${windowsPerPass} window(s) per pass; ${seen} batches of ${preset.training.batchSize} in ${(trainMs / 1000).toFixed(1)} s, ${((performance.now() - start) / 1000).toFixed(1)} s with the first validation`,
     },
   ]),
 );

@@ -18,6 +18,7 @@ export const trainingMemoryBench: Benchmark = {
     for (const [preset, batches] of [
       ["lstm-16", "20"],
       ["wavenet-standard", "4"],
+      ["tcn-gated16", "4"],
     ] as const) {
       const output = execFileSync(process.execPath, ["--import", "tsx", script, preset, batches], {
         encoding: "utf8",

@@ -27,7 +27,7 @@ import { createParallelGradients, defaultThreads } from "../../src/node/parallel
 import { buildRunReport } from "../../src/node/report.ts";
 import { evaluateSources } from "../../src/train/evaluate.ts";
 import type { LossConfig } from "../../src/train/losses/index.ts";
-import { train } from "../../src/train/trainer.ts";
+import { activationBudget, train } from "../../src/train/trainer.ts";
 import { warn } from "../output.ts";
 import { integer, number, parseAlign, parseJson } from "../parse.ts";
 import { TrainingProgress } from "../progress.ts";
@@ -79,6 +79,7 @@ interface TrainCommandOptions {
   quiet?: boolean;
   threads: string;
   microBatch?: string;
+  memory: string;
   renderEvery?: string;
   /** false with --no-report. */
   report: boolean;
@@ -134,7 +135,12 @@ export function trainCommand(): Command {
     .option("--patience <n>", "stop after n epochs without validation improvement", "10")
     .option(
       "--micro-batch <n>",
-      "convolutional models: run each batch through the model n windows at a time (less memory, ~1/3 more compute; default: the preset's)",
+      "convolutional models: run each batch through the model n windows at a time (less memory, more compute; default: from --memory)",
+    )
+    .option(
+      "--memory <MiB>",
+      "convolutional models: pass as many windows at a time as keep the process near this size",
+      "1024",
     )
     .option("--clip-norm <n>", "clip the gradient norm")
     .option("--loss <json>", "a loss config as JSON, replacing the preset's loss")
@@ -233,9 +239,6 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
     truncate: options.truncate
       ? integer(options.truncate, "--truncate", 1)
       : (preset.training.truncate ?? null),
-    microBatch: options.microBatch
-      ? integer(options.microBatch, "--micro-batch", 1)
-      : (preset.training.microBatch ?? null),
     clipNorm: options.clipNorm ? number(options.clipNorm, "--clip-norm") : null,
     patience: options.patience ? integer(options.patience, "--patience", 1) : null,
     seed,
@@ -298,6 +301,9 @@ async function runTrain(options: TrainCommandOptions): Promise<void> {
       ...(resumeFrom ? { resumeFrom } : {}),
       signal: abort.signal,
       gradients: (setup) => createParallelGradients(setup, threads),
+      microBatch: options.microBatch
+        ? integer(options.microBatch, "--micro-batch", 1)
+        : { budgetBytes: activationBudget(number(options.memory, "--memory") * 2 ** 20, parts, threads) },
     });
   } finally {
     process.off("SIGINT", onInterrupt);

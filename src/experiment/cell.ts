@@ -152,8 +152,6 @@ export async function trainCell(
       stereo: "split",
       burnIn: settings.burnIn,
       truncate: settings.truncate,
-      // Experiment cells run one per worker process, so each trains single-threaded, in the preset's passes.
-      microBatch: recipe.microBatch ?? null,
       clipNorm: overrides.clipNorm ?? null,
       patience: settings.patience,
       seed: options.seed,

@@ -55,12 +55,6 @@ export const trainSettingsSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe("recurrent models: cut the gradient every N frames"),
-  microBatch: positiveInt()
-    .nullable()
-    .default(null)
-    .describe(
-      "convolutional models: windows per model pass (bounds activation memory; the loss still sees the whole batch)",
-    ),
   clipNorm: z.number().positive().nullable().default(null).describe("clip the gradient's L2 norm to this"),
   patience: positiveInt().nullable().default(null).describe("stop after N epochs without improvement"),
   seed: z.number().int().min(0).max(0xffffffff).default(0).describe("window shuffling seed"),

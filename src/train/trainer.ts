@@ -2,7 +2,7 @@ import { DeepspError, OptionError } from "../core/errors.ts";
 import { parseOptions } from "../core/options.ts";
 import { type SplitPair, windowsForRole } from "../data/windows.ts";
 import type { Floats } from "../nn/kernels/types.ts";
-import { reuse } from "../nn/layers/sequence.ts";
+import { allocatedFloats, reuse } from "../nn/layers/sequence.ts";
 import type { Model } from "../nn/models/model.ts";
 import {
   CHECKPOINT_FORMAT,
@@ -51,6 +51,9 @@ export type TrainEvent =
       validationFrames: number;
       parameters: number;
       resumed: boolean;
+      batchSize: number;
+      /** Windows per model pass: the batch size, or fewer when micro-batches bound memory. */
+      windowsPerPass: number;
     }
   | { type: "epoch-start"; epoch: number; learningRate: number; attempt: number }
   | {
@@ -135,6 +138,12 @@ export interface TrainOptions extends TrainSettingsInput {
   /** Output frames per model call in validation. Default 32768. */
   validationChunkLength?: number;
   /**
+   * Feed-forward models: windows per model pass (see ModelPasses), or the most whose activations fit
+   * `budgetBytes` (measured by running one window first). Default: the whole batch in one pass. Changes
+   * only the memory held and the order gradients are summed in.
+   */
+  microBatch?: number | { budgetBytes: number };
+  /**
    * Builds the batch gradient computation instead of the single-threaded GradientComputer, e.g. the
    * data-parallel one over worker threads (src/node/parallel). Must give the same gradients.
    */
@@ -173,6 +182,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     signal,
     validationChunkLength = DEFAULT_CHUNK_LENGTH,
     gradients,
+    microBatch: _microBatch,
     ...rest
   } = options;
   const settings = parseOptions(trainSettingsSchema, rest, "train options");
@@ -241,7 +251,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const bptt = recurrent
     ? { burnIn: settings.burnIn, truncate: settings.truncate ?? settings.windowLength }
     : null;
-  const microBatch = recurrent ? null : settings.microBatch;
+  const microBatch = recurrent ? null : passSize(model, windows.channels, rowLength, options.microBatch);
+  // Validation's activations (the main thread's model, forward only) stay allocated next to training's: when
+  // memory bounds the training passes, validation chunks hold no more frames than one pass.
+  const validationRows = Math.max(
+    ...validationSources.map((s) => s.pair.input.channels.length / model.channels),
+  );
+  const passFrames = (microBatch ?? Number.POSITIVE_INFINITY) * (model.receptiveField - 1 + rowLength);
+  const validationChunk =
+    microBatch !== null && microBatch < settings.batchSize
+      ? Math.max(
+          4096,
+          Math.min(
+            validationChunkLength,
+            Math.floor(passFrames / validationRows) - (model.receptiveField - 1),
+          ),
+        )
+      : validationChunkLength;
   const computer: GradientSource = gradients
     ? await gradients({
         model,
@@ -304,6 +330,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       validationFrames,
       parameters: model.parameters.count,
       resumed: resumeFrom !== undefined,
+      batchSize: settings.batchSize,
+      windowsPerPass: Math.min(settings.batchSize, microBatch ?? settings.batchSize),
     });
 
     let lastYield = clock.now();
@@ -317,7 +345,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     /** Validation over all held-out regions, yielding between chunks; null when stopped. */
     const validate = async (): Promise<{ esr: number; loss: number } | null> => {
       const evaluation = new Evaluation(model, validationSources, {
-        chunkLength: validationChunkLength,
+        chunkLength: validationChunk,
         burnIn: settings.burnIn,
         loss: validationLossConfig,
       });
@@ -601,6 +629,55 @@ function scaleGradients(model: Model, scale: number): void {
 function allFinite(values: Floats): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
   return true;
+}
+
+/** What a training process needs besides activations and audio: the runtime, threads, validation buffers (~290 MiB measured). */
+const BASE_BYTES = 320 * 2 ** 20;
+
+/**
+ * Activation bytes per thread (for `microBatch: { budgetBytes }`) that keep a training process near
+ * `totalBytes` in all: what is left after the audio (input and target, as held) and BASE_BYTES, split over
+ * the threads (each holds its own slice's activations). At least one window always runs, so a tight budget
+ * gives passes of one window, never a failure.
+ */
+export function activationBudget(totalBytes: number, parts: readonly SplitPair[], threads: number): number {
+  let audioBytes = 0;
+  for (const { pair } of parts) {
+    for (const channel of [...pair.input.channels, ...pair.target.channels]) audioBytes += channel.byteLength;
+  }
+  return Math.max(0, totalBytes - BASE_BYTES - audioBytes) / threads;
+}
+
+/**
+ * The `microBatch` option resolved: a number as given; a budget as the most windows whose activations fit
+ * it, measured by counting the floats the layers allocate for one window's forward and backward (they
+ * allocate only when a buffer's size changes: see `reuse`); null (one pass per batch) when not asked for, or
+ * when nothing was allocated (the model already had buffers of that size).
+ */
+function passSize(
+  model: Model,
+  channels: number,
+  length: number,
+  option: TrainOptions["microBatch"],
+): number | null {
+  if (option === undefined) return null;
+  if (typeof option === "number") {
+    if (!(Number.isInteger(option) && option >= 1))
+      throw new OptionError("options/invalid", `microBatch must be a whole number >= 1, got ${option}`);
+    return option;
+  }
+  const inLength = model.receptiveField - 1 + length;
+  const before = allocatedFloats();
+  const output = model.forward({
+    data: new Float32Array(channels * inLength),
+    batch: 1,
+    channels,
+    length: inLength,
+  });
+  model.backward({ ...output, data: new Float32Array(output.data.length) });
+  model.parameters.zeroGrads();
+  const bytes = (allocatedFloats() - before) * model.parameters.values.BYTES_PER_ELEMENT;
+  return bytes > 0 ? Math.max(1, Math.floor(option.budgetBytes / bytes)) : null;
 }
 
 /** Computes one batch's loss and leaves d loss / d parameters in the model's gradients (see GradientComputer). */

@@ -694,3 +694,30 @@ test("truncated BPTT: the trainer's gradient equals a hand-rolled truncated grad
     }
   }
 });
+
+test("train: a microBatch budget picks windows per pass from one window's measured activations", async () => {
+  const parts = makeParts(2);
+  const windowsPerPass = async (microBatch: TrainOptions["microBatch"]) => {
+    const model = createModel({ architecture: "tcn", width: 4, dilations: [1, 2, 4] }, { seed: 1 });
+    let passes = 0;
+    await train({
+      ...linearBase,
+      epochs: 1,
+      model,
+      parts,
+      ...(microBatch === undefined ? {} : { microBatch }),
+      onEvent: (event) => {
+        if (event.type === "start") passes = event.windowsPerPass;
+      },
+    });
+    return passes;
+  };
+  assert.equal(await windowsPerPass(undefined), linearBase.batchSize);
+  assert.equal(await windowsPerPass(3), 3);
+  assert.equal(await windowsPerPass({ budgetBytes: 1e9 }), linearBase.batchSize);
+  assert.equal(await windowsPerPass({ budgetBytes: 0 }), 1);
+  // One window of this TCN allocates ~30 [1, <= 8, <= 142] float32 buffers (76 kB): 300 kB holds 3 or 4.
+  const few = await windowsPerPass({ budgetBytes: 300_000 });
+  assert.ok(few > 1 && few < linearBase.batchSize, `${few} windows per pass`);
+  await assert.rejects(windowsPerPass(0), /microBatch must be a whole number >= 1/);
+});

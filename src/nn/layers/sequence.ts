@@ -37,7 +37,15 @@ export function expectChannels(layer: string, input: Sequence, channels: number)
 export function reuse(buffer: Floats | undefined, size: number, like: Floats): Floats {
   if (buffer !== undefined && buffer.length === size && buffer.constructor === like.constructor)
     return buffer;
+  allocated += size;
   return like instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
+}
+
+let allocated = 0;
+
+/** Floats `reuse` has allocated so far in this thread (the trainer measures a model's activation memory). */
+export function allocatedFloats(): number {
+  return allocated;
 }
 
 /** [batch, channels, length] -> [length, batch, channels] (for the time-major recurrent kernels). */

@@ -15,8 +15,6 @@ export interface TrainingDefaults {
   burnIn?: number;
   /** Recurrent models: cut the gradient every this many samples (NAM: 512). */
   truncate?: number;
-  /** Convolutional models: windows per model pass, to bound activation memory (see ModelPasses). */
-  microBatch?: number;
 }
 
 export interface Preset {
