@@ -15,6 +15,7 @@ import { generateBench } from "./signals/generate.ts";
 import { studyLowpassBench } from "./study/lowpass.ts";
 import { trainingMemoryBench } from "./train/memory.ts";
 import { trainingBench } from "./train/throughput.ts";
+import { webTrainBench } from "./web/train.ts";
 
 const benchmarks: Benchmark[] = [
   wavBench,
@@ -27,6 +28,7 @@ const benchmarks: Benchmark[] = [
   kernelsBench,
   effectsBench,
   studyLowpassBench,
+  webTrainBench,
 ];
 
 const wanted = process.argv.slice(2);

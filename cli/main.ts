@@ -14,6 +14,7 @@ import { presetsCommand } from "./commands/presets.ts";
 import { processCommand } from "./commands/process.ts";
 import { renderCommand } from "./commands/render.ts";
 import { reportCommand } from "./commands/report.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { trainCommand } from "./commands/train.ts";
 
 const program = new Command("deepsp")
@@ -35,6 +36,7 @@ const program = new Command("deepsp")
   .addCommand(evalCommand())
   .addCommand(reportCommand())
   .addCommand(experimentCommand())
+  .addCommand(serveCommand())
   .addCommand(exportCommand())
   .addCommand(inspectCommand())
   .addCommand(infoCommand());

@@ -1,0 +1,110 @@
+import { importModel } from "../src/io/import.ts";
+import { playableModel } from "../src/io/playable.ts";
+import type { StreamProcessor } from "../src/runtime/processor.ts";
+import {
+  type FromWorklet,
+  PROCESSOR_NAME,
+  STATS_AUDIO_MS,
+  STATS_BUSY_MS,
+  type ToWorklet,
+  type WorkletOptions,
+} from "./lib/worklet-protocol.ts";
+
+/*
+ * The AudioWorkletProcessor that plays a model: the library's streaming runtime (the same module Node runs)
+ * on 128-frame render quanta. A model arrives as model file text (deepsp JSON, .nam, RTNeural) in the node's
+ * processorOptions (ready before the first quantum, so an OfflineAudioContext renders it from sample 0) or
+ * later in a message; loading allocates, process() does not (the runtime's contract, plus no arrays or
+ * closures made here). A mono model runs on the first input channel and feeds every output channel.
+ *
+ * CPU load: the time inside process() over the audio time it produced. The clock is performance.now() where
+ * the worklet scope has it, else Date.now(): its 1 ms ticks are summed over many quanta, and the expected
+ * number of ticks inside an interval of d ms is d whatever its phase, so the sum stays unbiased. Figures go
+ * to a SharedArrayBuffer when the page is cross-origin isolated (no allocation), else in a message twice a
+ * second.
+ */
+
+declare abstract class AudioWorkletProcessor {
+  readonly port: MessagePort;
+  constructor(options?: unknown);
+}
+declare function registerProcessor(name: string, processor: new (options: WorkletOptions) => unknown): void;
+declare const sampleRate: number;
+
+const clock: { now(): number } = (globalThis as { performance?: { now(): number } }).performance ?? Date;
+
+class ModelProcessor extends AudioWorkletProcessor {
+  private processor: StreamProcessor | null = null;
+  private readonly inputs: Float32Array[] = [new Float32Array(0)];
+  private readonly outputs: Float32Array[] = [new Float32Array(0)];
+  private readonly stats: Float64Array | null;
+  private busyMs = 0;
+  private audioMs = 0;
+  private lastReport = 0;
+
+  constructor(options: WorkletOptions) {
+    super();
+    const init = options.processorOptions ?? {};
+    this.stats = init.stats ? new Float64Array(init.stats) : null;
+    if (init.text !== undefined) this.load(init.text, init.name ?? "model");
+    this.port.onmessage = (event: MessageEvent<ToWorklet>) => {
+      const message = event.data;
+      if (message.type === "model") this.load(message.text, message.name);
+      else if (message.type === "unload") this.processor = null;
+      else this.processor?.reset();
+    };
+  }
+
+  private load(text: string, name: string): void {
+    try {
+      const playable = playableModel(importModel(text, { source: name, verify: false }), name);
+      const processor = playable.createProcessor(1);
+      processor.prepare(sampleRate, 128);
+      this.processor = processor;
+      this.busyMs = 0;
+      this.audioMs = 0;
+      this.post({
+        type: "loaded",
+        name,
+        architecture: playable.architecture,
+        modelSampleRate: playable.sampleRate,
+        parameters: playable.parameters,
+      });
+    } catch (error) {
+      this.post({ type: "error", message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private post(message: FromWorklet): void {
+    this.port.postMessage(message);
+  }
+
+  process(inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    const out = outputs[0];
+    if (!out || out.length === 0) return true;
+    const frames = out[0]!.length;
+    const source = inputs[0]?.[0];
+    const processor = this.processor;
+    if (!processor || !source) {
+      for (const channel of out) channel.fill(0);
+      return true;
+    }
+    const start = clock.now();
+    this.inputs[0] = source;
+    this.outputs[0] = out[0]!;
+    processor.process(this.inputs, this.outputs, frames);
+    for (let c = 1; c < out.length; c++) out[c]!.set(out[0]!);
+    this.busyMs += clock.now() - start;
+    this.audioMs += (1000 * frames) / sampleRate;
+    if (this.stats) {
+      this.stats[STATS_BUSY_MS] = this.busyMs;
+      this.stats[STATS_AUDIO_MS] = this.audioMs;
+    } else if (this.audioMs - this.lastReport >= 500) {
+      this.lastReport = this.audioMs;
+      this.post({ type: "stats", busyMs: this.busyMs, audioMs: this.audioMs });
+    }
+    return true;
+  }
+}
+
+registerProcessor(PROCESSOR_NAME, ModelProcessor);
