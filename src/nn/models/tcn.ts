@@ -6,6 +6,7 @@ import type { Layer } from "../layers/layer.ts";
 import { reuse, type Sequence } from "../layers/sequence.ts";
 import { type FloatType, Parameters } from "../parameters.ts";
 import type { Model } from "./model.ts";
+import { addCropped, addPadded } from "./rows.ts";
 
 export interface TcnConfig {
   /** Audio channels in and out. Default 1. */
@@ -113,14 +114,15 @@ export class TcnModel implements Model {
       const next = reuse(this.hiddenBuffers[i], r.data.length, r.data);
       this.hiddenBuffers[i] = next;
       next.set(r.data);
-      addCropped(next, r, h.data, h.length);
+      addCropped(next, r.length, h.data, h.length, r.batch * r.channels);
       h = { ...r, data: next };
       gatedOutputs.push(g);
     });
     const last = gatedOutputs[gatedOutputs.length - 1]!;
     this.skip = reuse(this.skip, last.data.length, last.data);
     this.skip.fill(0);
-    for (const g of gatedOutputs) addCropped(this.skip, last, g.data, g.length);
+    for (const g of gatedOutputs)
+      addCropped(this.skip, last.length, g.data, g.length, last.batch * last.channels);
     return this.head.forward({ ...last, data: this.skip });
   }
 
@@ -168,27 +170,5 @@ export class TcnModel implements Model {
 
   toConfig(): { architecture: string } & Required<TcnConfig> {
     return { architecture: this.architecture, ...this.config };
-  }
-}
-
-/** dst[row, t] += src[row, t + srcLength - dst.length]: adds the last dstLength samples of each src row. */
-function addCropped(dst: Floats, dstShape: Sequence, src: Floats, srcLength: number): void {
-  const rows = dstShape.batch * dstShape.channels;
-  const length = dstShape.length;
-  const offset = srcLength - length;
-  for (let row = 0; row < rows; row++) {
-    const d = row * length;
-    const s = row * srcLength + offset;
-    for (let t = 0; t < length; t++) dst[d + t]! += src[s + t]!;
-  }
-}
-
-/** dst[row, t + dstLength - srcLength] += src[row, t]: the adjoint of addCropped. */
-function addPadded(dst: Floats, dstLength: number, src: Floats, srcLength: number, rows: number): void {
-  const offset = dstLength - srcLength;
-  for (let row = 0; row < rows; row++) {
-    const d = row * dstLength + offset;
-    const s = row * srcLength;
-    for (let t = 0; t < srcLength; t++) dst[d + t]! += src[s + t]!;
   }
 }

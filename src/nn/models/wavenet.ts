@@ -7,6 +7,7 @@ import { expectChannels, reuse, type Sequence } from "../layers/sequence.ts";
 import { type FloatType, fanInInit, type ParameterSpec, Parameters } from "../parameters.ts";
 import type { Model } from "./model.ts";
 import type { WavenetLayerArrayConfig, WavenetModelConfig } from "./registry.ts";
+import { addCropped, addPadded, copyCropped } from "./rows.ts";
 
 /**
  * NAM's classic ("A1", .nam 0.5) WaveNet (van den Oord et al. 2016, as in neural-amp-modeler's
@@ -518,35 +519,5 @@ class GeneralGateLayer implements Layer {
       }
     }
     return { ...input, data: this.inputGrad };
-  }
-}
-
-/** dst[row, t] = src[row, t + srcLength - dstLength] for every row: the last dstLength samples. */
-function copyCropped(dst: Floats, dstLength: number, src: Floats, srcLength: number, rows: number): void {
-  const offset = srcLength - dstLength;
-  for (let row = 0; row < rows; row++) {
-    const d = row * dstLength;
-    const s = row * srcLength + offset;
-    for (let t = 0; t < dstLength; t++) dst[d + t] = src[s + t]!;
-  }
-}
-
-/** dst[row, t] += src[row, t + srcLength - dstLength]: adds the last dstLength samples of each src row. */
-function addCropped(dst: Floats, dstLength: number, src: Floats, srcLength: number, rows: number): void {
-  const offset = srcLength - dstLength;
-  for (let row = 0; row < rows; row++) {
-    const d = row * dstLength;
-    const s = row * srcLength + offset;
-    for (let t = 0; t < dstLength; t++) dst[d + t]! += src[s + t]!;
-  }
-}
-
-/** dst[row, t + dstLength - srcLength] += src[row, t]: the adjoint of addCropped. */
-function addPadded(dst: Floats, dstLength: number, src: Floats, srcLength: number, rows: number): void {
-  const offset = dstLength - srcLength;
-  for (let row = 0; row < rows; row++) {
-    const d = row * dstLength + offset;
-    const s = row * srcLength;
-    for (let t = 0; t < srcLength; t++) dst[d + t]! += src[s + t]!;
   }
 }

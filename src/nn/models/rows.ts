@@ -1,0 +1,54 @@
+import type { Floats } from "../kernels/types.ts";
+
+/*
+ * Row helpers for models whose valid convolutions shorten the signal: residual and skip paths line up the
+ * LAST samples of a longer row with a shorter one. Rows are [rows, length] blocks (batch x channels rows).
+ */
+
+/** dst[row, t] = src[row, t + srcLength - dstLength] for every row: the last dstLength samples. */
+export function copyCropped(
+  dst: Floats,
+  dstLength: number,
+  src: Floats,
+  srcLength: number,
+  rows: number,
+): void {
+  const offset = srcLength - dstLength;
+  for (let row = 0; row < rows; row++) {
+    const d = row * dstLength;
+    const s = row * srcLength + offset;
+    for (let t = 0; t < dstLength; t++) dst[d + t] = src[s + t]!;
+  }
+}
+
+/** dst[row, t] += src[row, t + srcLength - dstLength]: adds the last dstLength samples of each src row. */
+export function addCropped(
+  dst: Floats,
+  dstLength: number,
+  src: Floats,
+  srcLength: number,
+  rows: number,
+): void {
+  const offset = srcLength - dstLength;
+  for (let row = 0; row < rows; row++) {
+    const d = row * dstLength;
+    const s = row * srcLength + offset;
+    for (let t = 0; t < dstLength; t++) dst[d + t]! += src[s + t]!;
+  }
+}
+
+/** dst[row, t + dstLength - srcLength] += src[row, t]: the adjoint of addCropped. */
+export function addPadded(
+  dst: Floats,
+  dstLength: number,
+  src: Floats,
+  srcLength: number,
+  rows: number,
+): void {
+  const offset = dstLength - srcLength;
+  for (let row = 0; row < rows; row++) {
+    const d = row * dstLength + offset;
+    const s = row * srcLength;
+    for (let t = 0; t < srcLength; t++) dst[d + t]! += src[s + t]!;
+  }
+}
