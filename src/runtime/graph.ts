@@ -1,9 +1,21 @@
 import { DeepspError } from "../core/errors.ts";
 import type { ActivationKind } from "../nn/kernels/types.ts";
 import { activateRows, addRows, convBlock, copySamples, gateRows, scaleRows } from "./kernels.ts";
-import { createWasmKernels, resolveKernelBackend, type WasmKernels } from "./wasm/kernels.ts";
+import {
+  activationCode,
+  type ConvLayer,
+  createWasmKernels,
+  GATE_NONE,
+  GATE_PRODUCT,
+  MAX_LAYER_TERMS,
+  packLayerWeights,
+  resolveKernelBackend,
+  type WasmKernels,
+} from "./wasm/kernels.ts";
 
 const EMPTY = new Float32Array(0);
+/** The runtime's leaky ReLU slope (ActivationLayer's default), for a fused layer's f (and g). */
+const LEAKY_SLOPES = Float32Array.of(0.01, 0.01);
 
 /**
  * A multichannel signal inside a processor: per channel one row of `stride` samples holding `keep` samples of
@@ -166,6 +178,12 @@ export class GraphCore {
   /** Per op: a conv's weight and bias copied into the arena (EMPTY / null otherwise, or with JS kernels). */
   private weights: Float32Array[] = [];
   private biases: (Float32Array | null)[] = [];
+  /**
+   * With the wasm kernels, per op: the fused layer step that starts there (fuseLayer) and how many ops it stands
+   * for, or null and 1.
+   */
+  private fused: (ConvLayer | null)[] = [];
+  private spans: number[] = [];
 
   constructor(plan: GraphPlan) {
     for (const op of plan.ops) {
@@ -188,12 +206,29 @@ export class GraphCore {
   }
 
   prepare(maxBlock: number): void {
-    // One arena per core, sized once: every signal row and conv weight lives in wasm memory (no copies per block).
-    const convs = this.ops.flatMap((op) => (op.kind === "conv" ? [op.weight, op.bias] : []));
+    // One arena per core, sized once: every signal row and conv weight lives in wasm memory (no copies per block);
+    // each weight twice: as it is (convBlock) and packed (a fused layer's, with its slopes).
+    const convs = this.ops.flatMap((op) =>
+      op.kind === "conv" ? [op.weight, op.weight, op.bias, LEAKY_SLOPES] : [],
+    );
     const wasm = allocateSignals(this.signals, maxBlock, convs);
     this.wasm = wasm;
     this.weights = this.ops.map((op) => (op.kind === "conv" ? arenaCopy(wasm, op.weight) : EMPTY));
     this.biases = this.ops.map((op) => (op.kind === "conv" ? arenaCopy(wasm, op.bias) : null));
+    this.fused = this.ops.map(() => null);
+    this.spans = this.ops.map(() => 1);
+    if (wasm !== null) {
+      for (let i = 0; i < this.ops.length; ) {
+        const fused = fuseLayer(wasm, this.ops, i, this.biases[i]!);
+        if (fused === null) {
+          i++;
+          continue;
+        }
+        this.fused[i] = fused.layer;
+        this.spans[i] = fused.span;
+        i += fused.span;
+      }
+    }
     // Silence through the graph (zero histories before it) puts the trained model's zero-prefix state in place.
     const zeros: Float32Array[] = [];
     const sink: Float32Array[] = [];
@@ -226,11 +261,26 @@ export class GraphCore {
 
   /** Runs the block program and writes output[first + c][offset, offset + frames). */
   render(output: Float32Array[], first: number, offset: number, frames: number): void {
-    const { ops, wasm, weights, biases } = this;
-    for (let i = 0; i < ops.length; i++) {
+    const { ops, wasm, weights, biases, fused, spans } = this;
+    for (let i = 0; i < ops.length; ) {
       const op = ops[i]!;
-      if (wasm !== null && op.kind === "conv") runWasmConv(wasm, op, weights[i]!, biases[i]!, frames);
-      else runOp(op, frames);
+      const layer = fused[i];
+      if (wasm === null) runOp(op, frames);
+      else if (layer) wasm.convLayer(layer, frames);
+      else if (op.kind === "conv") runWasmConv(wasm, op, weights[i]!, biases[i]!, frames);
+      else if (op.kind === "activate") {
+        const { signal } = op;
+        wasm.activate(
+          signal.data,
+          signal.pos,
+          signal.stride,
+          op.channels,
+          frames,
+          activationCode(op.activation),
+          0.01,
+        );
+      } else runOp(op, frames);
+      i += wasm === null ? 1 : spans[i]!;
     }
     const y = this.plan.output;
     for (let c = 0; c < this.channels; c++)
@@ -238,6 +288,109 @@ export class GraphCore {
     const signals = this.signals;
     for (let i = 0; i < signals.length; i++) signals[i]!.advance(frames);
   }
+}
+
+/**
+ * The ops from ops[i] that one wasm convLayer call computes (the JS twins run them one by one), or null:
+ *   conv (groups 1, overwriting its dst)
+ *   [conv 1x1 of another signal accumulated into the same dst (a WaveNet's mixin)]
+ *   [add of a residual signal into dst (all channels)]
+ *   [activate dst (all channels) | activate dst's first half + gate (dst's halves -> the gate's dst)]
+ *   [add of the result into a head sum]
+ * The leaky ReLU slope is the runtime's 0.01; the activations are the fast ones (src/runtime/wasm/kernels.ts).
+ */
+function fuseLayer(
+  wasm: WasmKernels,
+  ops: readonly Op[],
+  i: number,
+  bias: Float32Array | null,
+): { layer: ConvLayer; span: number } | null {
+  const conv = ops[i]!;
+  if (conv.kind !== "conv" || conv.accumulate || conv.groups !== 1) return null;
+  const { dst } = conv;
+  let j = i + 1;
+  let mix: Extract<Op, { kind: "conv" }> | null = null;
+  const m = ops[j];
+  if (
+    m?.kind === "conv" &&
+    m.accumulate &&
+    m.dst === dst &&
+    m.src !== dst &&
+    m.kernelSize === 1 &&
+    m.groups === 1 &&
+    m.bias === null
+  ) {
+    mix = m;
+    j++;
+  }
+  if (conv.inChannels * conv.kernelSize + (mix ? mix.inChannels : 0) > MAX_LAYER_TERMS) return null;
+  let res: Signal | null = null;
+  const r = ops[j];
+  if (r?.kind === "add" && r.dst === dst && r.src !== dst && r.channels === conv.outChannels) {
+    res = r.src;
+    j++;
+  }
+  let activation = activationCode("identity");
+  let gate = GATE_NONE;
+  let result = dst;
+  const a = ops[j];
+  const g = ops[j + 1];
+  if (a?.kind === "activate" && a.signal === dst) {
+    if (a.channels === conv.outChannels) {
+      activation = activationCode(a.activation);
+      j++;
+    } else if (
+      2 * a.channels === conv.outChannels &&
+      g?.kind === "gate" &&
+      g.src === dst &&
+      g.channels === a.channels &&
+      g.dst !== dst
+    ) {
+      activation = activationCode(a.activation);
+      gate = GATE_PRODUCT;
+      result = g.dst;
+      j += 2;
+    }
+  }
+  let head: Signal | null = null;
+  const h = ops[j];
+  const width = gate === GATE_NONE ? conv.outChannels : conv.outChannels / 2;
+  if (h?.kind === "add" && h.src === result && h.dst !== result && h.dst !== dst && h.channels === width) {
+    head = h.dst;
+    j++;
+  }
+  // A conv alone runs on convBlock.
+  if (j === i + 1) return null;
+  const mixChannels = mix ? mix.inChannels : 0;
+  const packed = packLayerWeights(
+    conv.weight,
+    mix ? mix.weight : null,
+    conv.outChannels,
+    conv.inChannels,
+    conv.kernelSize,
+    mixChannels,
+  );
+  const layer: ConvLayer = {
+    inp: conv.src,
+    weight: arenaCopy(wasm, packed),
+    bias,
+    inChannels: conv.inChannels,
+    outChannels: conv.outChannels,
+    kernelSize: conv.kernelSize,
+    dilation: conv.dilation,
+    accumulate: false,
+    mix: mix ? mix.src : null,
+    mixChannels,
+    out: dst,
+    res,
+    dst: result,
+    head,
+    activation,
+    secondary: activationCode("sigmoid"),
+    gate,
+    slopes: activation === activationCode("leakyRelu") ? arenaCopy(wasm, LEAKY_SLOPES) : null,
+  };
+  return { layer, span: j - i };
 }
 
 /** A conv op with the wasm SIMD kernel: its signals and the arena copies of its weight and bias. */

@@ -5,6 +5,7 @@ import { Rng } from "../../../src/core/rng.ts";
 import { parseNamFile } from "../../../src/io/nam/file.ts";
 import { createNamStreamProcessor, loadNamDsp, type NamDsp } from "../../../src/io/nam/player.ts";
 import { processWhole } from "../../../src/runtime/index.ts";
+import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
 import { missingShared, sharedPath } from "../../helpers/shared.ts";
 
 /*
@@ -112,6 +113,77 @@ for (const name of MODELS) {
     });
   }
 }
+
+/*
+ * exactActivations: tanh, sigmoid and SiLU in float64 (the WaveNet's fused wasm layers), the JS cells (LSTM): the
+ * player as it computed before the fused kernels, whose errors the default (fast, ~1e-7 activations) may exceed by
+ * a little. Blocks of 64, prewarm on; both errors printed.
+ */
+for (const name of MODELS) {
+  const outputs = name === "my_model" ? "wavenet_a1_standard" : name;
+  test(`${name}.nam with exact activations plays as NAM core too`, (t) => {
+    const input = readF32("input.f32");
+    const expected = readF32(`out/${outputs}.bs64.f32`);
+    const split: Split = { name: "", maxBlock: 64, random: false, length: null };
+    const file = loadModel(name);
+    const exact = compare(
+      render(loadNamDsp(file, { exactActivations: true }), input, split, input.length, true),
+      expected,
+    );
+    const fast = compare(render(loadNamDsp(file), input, split, input.length, true), expected);
+    t.diagnostic(
+      `max |error|: exact ${exact.error.toExponential(2)}, fast ${fast.error.toExponential(2)} (peak ${exact.peak.toFixed(3)})`,
+    );
+    const bound = 1e-4 * Math.max(1, exact.peak);
+    assert.ok(exact.error <= bound, `exact: max |error| ${exact.error} > ${bound}`);
+  });
+}
+
+test("the wasm kernels give the same samples whatever the block split (A1 WaveNet, LSTM; prewarm off)", {
+  skip,
+}, () => {
+  const input = readF32("input.f32");
+  for (const name of ["wavenet_a1_standard", "lstm", "wavenet_a2_max"]) {
+    const file = loadModel(name);
+    const whole = render(
+      loadNamDsp(file),
+      input,
+      { name: "", maxBlock: 4096, random: false, length: null },
+      20000,
+      false,
+    );
+    for (const maxBlock of [1, 37, 4096]) {
+      const split: Split = { name: "", maxBlock, random: maxBlock !== 1, length: null };
+      assert.deepEqual(
+        render(loadNamDsp(file), input, split, 20000, false),
+        whole,
+        `${name}, blocks up to ${maxBlock}`,
+      );
+    }
+  }
+});
+
+test("the fused wasm layers and recurrent steps do not allocate in process() (A1 WaveNet, LSTM)", {
+  skip,
+}, async () => {
+  const inputs = [readF32("input.f32").slice(0, 64)];
+  for (const name of ["wavenet_a1_standard", "lstm"]) {
+    const processor = createNamStreamProcessor(loadModel(name), { warmUpSamples: 1024 });
+    processor.prepare(48000, 64);
+    const output = [new Float32Array(64)];
+    const m = await measureAllocation(() => {
+      for (let i = 0; i < 3000; i++) processor.process(inputs, output, 1 + (i % 64));
+    });
+    assert.ok(allocationFree(m), `${name}: new space grew ${m.newSpaceGrowth} bytes, ${m.gcs} GCs`);
+  }
+});
+
+test("exactActivations must be a boolean", { skip }, () => {
+  assert.throws(
+    () => loadNamDsp(loadModel("lstm"), { exactActivations: 1 as unknown as boolean }),
+    /exactActivations: expected true or false/,
+  );
+});
 
 test("the stream processor plays a .nam file like the player, per channel, after reset too", { skip }, () => {
   const input = readF32("input.f32").subarray(0, 12000);

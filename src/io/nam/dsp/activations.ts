@@ -1,4 +1,5 @@
 import { activateRows as activateRuntimeRows } from "../../../runtime/kernels.ts";
+import { activationCode } from "../../../runtime/wasm/kernels.ts";
 import { ConfigFields, configError, invalid } from "../fields.ts";
 
 /*
@@ -127,6 +128,28 @@ export function checkActivationChannels(
     path,
     `PReLU has ${count} negative slope(s) but is applied to ${channels} channel(s)${gate ? " in a gate (one slope per channel needed)" : ""}`,
   );
+}
+
+/**
+ * `act` as the wasm kernels' activation code and negative slope (src/runtime/wasm/kernels.ts), or null where they
+ * lack it (PReLU with a slope per channel, Hardswish, LeakyHardtanh, the fast tanh). `exact`: tanh, sigmoid and
+ * SiLU in float64, rounded once (as Math.tanh / Math.exp here); else fastmath.ts's (max abs error ~1e-7).
+ */
+export function wasmActivation(act: NamActivation, exact: boolean): { code: number; slope: number } | null {
+  switch (act.kind) {
+    case "tanh":
+    case "hardtanh":
+    case "sigmoid":
+    case "silu":
+    case "softsign":
+    case "relu":
+      return { code: activationCode(act.kind, exact), slope: 0 };
+    case "leakyRelu":
+    case "prelu":
+      return act.slopes.length === 1 ? { code: activationCode("leakyRelu"), slope: act.slopes[0]! } : null;
+    default:
+      return null;
+  }
 }
 
 /** In place: data[at + c * stride + t] = f(...) for c < channels, t < frames. */

@@ -56,7 +56,7 @@ export function loadContainer(file: NamFile, submodel: number | undefined, build
   }
   return {
     architecture: chosen.model.architecture,
-    create: () => new ContainerDsp(chosen.model.create(), file.sampleRate ?? probe.sampleRate),
+    create: (exact) => new ContainerDsp(chosen.model.create(exact), file.sampleRate ?? probe.sampleRate),
   };
 }
 

@@ -46,7 +46,12 @@ export interface StatefulDsp extends NamDsp {
 export interface NamModel {
   /** The architecture that plays, e.g. "WaveNet" (a container's chosen submodel's). */
   readonly architecture: string;
-  create(): StatefulDsp;
+  /**
+   * A new stream. `exactActivations`: with the wasm kernels, tanh, sigmoid and SiLU in float64 rounded once, as
+   * the JS kernels compute them (Math.tanh / Math.exp); by default fastmath-style float32 approximations (max abs
+   * error ~1e-7, src/runtime/wasm/kernels.ts), about 3x cheaper.
+   */
+  create(exactActivations?: boolean): StatefulDsp;
 }
 
 /** Builds the model of a nested .nam object (a condition DSP, a container's submodel). */

@@ -1,3 +1,10 @@
+import {
+  createWasmKernels,
+  paddedHidden,
+  recurrentWeights,
+  resolveKernelBackend,
+  type WasmKernels,
+} from "../../../runtime/wasm/kernels.ts";
 import { ConfigFields, invalid } from "../fields.ts";
 import type { NamFile } from "../file.ts";
 import { DspBase, type NamModel, readWeights } from "./dsp.ts";
@@ -66,9 +73,21 @@ export function loadLstm(file: NamFile): NamModel {
       headB: reader.take(outChannels, "the head bias"),
     };
   });
-  return { architecture: "LSTM", create: () => new LstmDsp(weights, file.sampleRate) };
+  return {
+    architecture: "LSTM",
+    create: (exact = false) => new LstmDsp(weights, file.sampleRate, exact),
+  };
 }
 
+const EMPTY = new Float32Array(0);
+
+/**
+ * With the wasm kernels (src/runtime/wasm/kernels.ts recurrentSteps: float32 sums, fast activations) a block
+ * runs as one call per layer over the block: x [frames][inChannels] and per layer h [maxBlock + 1][hp] (hp =
+ * hidden rounded up to 4), c [hp], all in one arena; h row 0 and c are the state between blocks (this.h / this.c
+ * view them, so reset works unchanged). Otherwise, and with exact activations, a JS step per sample and layer
+ * (float64 sums, Math.exp / Math.tanh).
+ */
 class LstmDsp extends DspBase {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -76,15 +95,31 @@ class LstmDsp extends DspBase {
   readonly receptiveField = undefined;
   private readonly w: LstmWeights;
   /** Per layer: the hidden and cell state [hidden] (float32, as NAM core keeps them), and saved copies. */
-  private readonly h: Float32Array[];
-  private readonly c: Float32Array[];
+  private h: Float32Array[];
+  private c: Float32Array[];
   private readonly savedH: Float32Array[];
   private readonly savedC: Float32Array[];
   /** One sample's input [inChannels] and gate pre-activations [4 * hidden]. */
   private readonly x: Float32Array;
   private readonly gates: Float64Array;
 
-  constructor(weights: LstmWeights, sampleRate: number | null) {
+  /** The wasm kernels and their arrays in the arena (see above), or null. */
+  private wasm: WasmKernels | null = null;
+  private wx: Float32Array = EMPTY;
+  private wh: Float32Array[] = [];
+  private wc: Float32Array[] = [];
+  private ww: Float32Array[] = [];
+  private wg: Float32Array = EMPTY;
+  /** The head in the arena: weights [outChannels][hp] (zero-padded), bias, output block [outChannels][maxBlock]. */
+  private headW: Float32Array = EMPTY;
+  private headB: Float32Array = EMPTY;
+  private wy: Float32Array = EMPTY;
+
+  constructor(
+    weights: LstmWeights,
+    sampleRate: number | null,
+    private readonly exact: boolean,
+  ) {
     super(sampleRate);
     this.w = weights;
     this.inChannels = weights.inChannels;
@@ -101,9 +136,49 @@ class LstmDsp extends DspBase {
     this.gates = new Float64Array(4 * hidden);
   }
 
-  protected allocate(): void {}
+  protected allocate(maxBlock: number): void {
+    const { layers, hidden, inChannels, outChannels } = this.w;
+    if (this.exact || resolveKernelBackend() !== "wasm" || layers.length === 0) {
+      this.wasm = null;
+      this.h = layers.map(() => new Float32Array(hidden));
+      this.c = layers.map(() => new Float32Array(hidden));
+      return;
+    }
+    const hp = paddedHidden(hidden);
+    let floats = maxBlock * (inChannels + outChannels) + 4 * hp + outChannels * (hp + 1) + 16;
+    for (const layer of layers) floats += (maxBlock + 2) * hp + (1 + layer.inputs + hidden) * 4 * hp + 12;
+    const wasm = createWasmKernels({ arenaBytes: 4 * floats });
+    this.wasm = wasm;
+    this.wx = wasm.alloc(maxBlock * inChannels);
+    this.wg = wasm.alloc(4 * hp);
+    this.wy = wasm.alloc(outChannels * maxBlock);
+    this.headB = wasm.alloc(outChannels);
+    this.headB.set(this.w.headB);
+    this.headW = wasm.alloc(outChannels * hp);
+    for (let o = 0; o < outChannels; o++) {
+      for (let k = 0; k < hidden; k++) this.headW[o * hp + k] = this.w.headW[o * hidden + k]!;
+    }
+    this.wh = layers.map(() => wasm.alloc((maxBlock + 1) * hp));
+    this.wc = layers.map(() => wasm.alloc(hp));
+    // NAM's W [4H, inputs + H] row-major, gate rows i, f, g, o (q * H + m); b [4H].
+    this.ww = layers.map((layer) => {
+      const width = layer.inputs + hidden;
+      const packed = recurrentWeights(layer.inputs, hidden, (q, m, k) =>
+        k < 0 ? layer.b[q * hidden + m]! : layer.w[(q * hidden + m) * width + k]!,
+      );
+      const w = wasm.alloc(packed.length);
+      w.set(packed);
+      return w;
+    });
+    this.h = this.wh.map((h) => h.subarray(0, hidden));
+    this.c = this.wc.map((c) => c.subarray(0, hidden));
+  }
 
   process(input: Float32Array, output: Float32Array, frames: number): void {
+    if (this.wasm !== null) {
+      this.processWasm(this.wasm, input, output, frames);
+      return;
+    }
     const { w, x, maxBlock } = this;
     const { layers, hidden, headW, headB, inChannels, outChannels } = w;
     const last = this.h[layers.length - 1];
@@ -118,6 +193,53 @@ class LstmDsp extends DspBase {
         output[o * maxBlock + t] = y;
       }
     }
+  }
+
+  /** A block on the wasm kernels: each layer over the whole block, then the head. */
+  private processWasm(wasm: WasmKernels, input: Float32Array, output: Float32Array, frames: number): void {
+    const { layers, hidden, inChannels, outChannels } = this.w;
+    const { wx, wh, maxBlock } = this;
+    const hp = paddedHidden(hidden);
+    for (let ch = 0; ch < inChannels; ch++) {
+      for (let t = 0; t < frames; t++) wx[t * inChannels + ch] = input[ch * maxBlock + t]!;
+    }
+    for (let l = 0; l < layers.length; l++) {
+      // Layer l > 0 reads the previous layer's new states, rows 1..frames.
+      const x = l === 0 ? wx : wh[l - 1]!;
+      const at = l === 0 ? 0 : hp;
+      const stride = l === 0 ? inChannels : hp;
+      const inputs = layers[l]!.inputs;
+      wasm.recurrentSteps(
+        "lstm",
+        wh[l]!,
+        this.wc[l]!,
+        x,
+        at,
+        stride,
+        this.ww[l]!,
+        this.wg,
+        inputs,
+        hidden,
+        frames,
+      );
+    }
+    const { wy } = this;
+    wasm.recurrentHead(
+      wy,
+      0,
+      maxBlock,
+      wh[layers.length - 1]!,
+      this.headW,
+      this.headB,
+      hidden,
+      outChannels,
+      frames,
+    );
+    for (let o = 0; o < outChannels; o++) {
+      for (let t = 0; t < frames; t++) output[o * maxBlock + t] = wy[o * maxBlock + t]!;
+    }
+    // The state after the block becomes row 0 for the next one.
+    for (let l = 0; l < layers.length; l++) wh[l]!.copyWithin(0, frames * hp, (frames + 1) * hp);
   }
 
   /**

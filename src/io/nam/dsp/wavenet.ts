@@ -1,9 +1,17 @@
-import { allocateSignals, Signal } from "../../../runtime/graph.ts";
+import { allocateSignals, arenaCopy, Signal } from "../../../runtime/graph.ts";
 import { addRows, copySamples } from "../../../runtime/kernels.ts";
-import type { WasmKernels } from "../../../runtime/wasm/kernels.ts";
+import {
+  type ConvLayer,
+  GATE_BLEND,
+  GATE_NONE,
+  GATE_PRODUCT,
+  MAX_LAYER_TERMS,
+  packLayerWeights,
+  type WasmKernels,
+} from "../../../runtime/wasm/kernels.ts";
 import { invalid } from "../fields.ts";
 import type { NamFile, WeightReader } from "../file.ts";
-import { activateRows, type NamActivation } from "./activations.ts";
+import { activateRows, type NamActivation, wasmActivation } from "./activations.ts";
 import {
   advanceSignals,
   type BuildModel,
@@ -96,7 +104,10 @@ export function loadWavenet(file: NamFile, build: BuildModel): NamModel {
       condition,
     };
   });
-  return { architecture: "WaveNet", create: () => new WavenetDsp(weights, file.sampleRate) };
+  return {
+    architecture: "WaveNet",
+    create: (exact = false) => new WavenetDsp(weights, file.sampleRate, exact),
+  };
 }
 
 /** model.cpp: the condition DSP takes the WaveNet's input, feeds every array's condition and runs at its rate. */
@@ -281,6 +292,55 @@ function applyFilm(
   }
 }
 
+/**
+ * A ConvLayer (src/runtime/wasm/kernels.ts) running `conv` (bound to the arena of `wasm`) from inp into out, and the
+ * 1x1 `mixin` of `mix` summed with it when given; nothing else fused yet. Its packed weights go into the arena.
+ */
+function fusedStep(
+  wasm: WasmKernels,
+  conv: Conv,
+  inp: Signal,
+  out: Signal,
+  mixin: Conv | null = null,
+  mix: Signal | null = null,
+): ConvLayer {
+  const mixChannels = mixin ? mixin.inChannels : 0;
+  const { inChannels, outChannels, kernelSize } = conv;
+  const packed = packLayerWeights(conv.w, mixin?.w ?? null, outChannels, inChannels, kernelSize, mixChannels);
+  return {
+    inp,
+    weight: arenaCopy(wasm, packed),
+    bias: conv.b,
+    inChannels,
+    outChannels,
+    kernelSize,
+    dilation: conv.dilation,
+    accumulate: false,
+    mix,
+    mixChannels,
+    out,
+    res: null,
+    dst: out,
+    head: null,
+    activation: 0,
+    secondary: 0,
+    gate: GATE_NONE,
+    slopes: null,
+  };
+}
+
+/**
+ * A layer as (at most) three wasm calls: main: z = conv(x) + mixin(c), a = activation / gate / blend, head sum += a
+ * (when no head1x1); head: head sum += head1x1(a); out: x' = layer1x1(a) + x.
+ */
+interface FusedLayer {
+  main: ConvLayer;
+  head: ConvLayer | null;
+  out: ConvLayer | null;
+}
+
+const GATES = { none: GATE_NONE, gated: GATE_PRODUCT, blended: GATE_BLEND } as const;
+
 /** One layer array's signals for one stream. */
 class ArrayRunner {
   private readonly weights: ArrayWeights;
@@ -305,6 +365,9 @@ class ArrayRunner {
   /** What reset clears and the prewarm snapshot saves, and every signal. */
   readonly histories: Signal[];
   readonly signals: Signal[];
+  /** The wasm kernels (null: JS), and per layer its fused steps, or null where it runs op by op (FiLMs, groups...). */
+  private wasm: WasmKernels | null = null;
+  private fused: (FusedLayer | null)[] = [];
 
   constructor(w: ArrayWeights, last: boolean) {
     this.weights = w;
@@ -346,9 +409,56 @@ class ArrayRunner {
     return convs;
   }
 
-  /** Binds the convs to `wasm`'s arena (where the signals are), or to the JS kernels (null). */
-  bind(wasm: WasmKernels | null): void {
+  /**
+   * Binds the convs to `wasm`'s arena (where the signals are), or to the JS kernels (null); with wasm, fuses each
+   * layer it can (reading the condition `cond`; `exact`: float64 tanh / sigmoid / SiLU, see wasmActivation).
+   */
+  bind(wasm: WasmKernels | null, cond: Signal, exact: boolean): void {
     this.w = wasm === null ? this.weights : mapArrayConvs(this.weights, (conv) => bindConv(conv, wasm));
+    this.wasm = wasm;
+    this.fused = wasm === null ? [] : this.w.layers.map((layer, j) => this.fuse(wasm, layer, j, cond, exact));
+  }
+
+  /** Layer j's fused steps, or null when a part of it has no fused form. */
+  private fuse(
+    wasm: WasmKernels,
+    layer: LayerWeights,
+    j: number,
+    cond: Signal,
+    exact: boolean,
+  ): FusedLayer | null {
+    const { spec } = layer;
+    const f = wasmActivation(spec.activation, exact);
+    const g = spec.secondary ? wasmActivation(spec.secondary, exact) : f;
+    const convs = [layer.conv, layer.mixin, layer.layer1x1, layer.head1x1];
+    const terms = layer.conv.inChannels * layer.conv.kernelSize + layer.mixin.inChannels;
+    if (
+      !f ||
+      !g ||
+      Object.keys(layer.films).length > 0 ||
+      convs.some((conv) => conv && conv.groups !== 1) ||
+      terms > MAX_LAYER_TERMS
+    ) {
+      return null;
+    }
+    const main = fusedStep(wasm, layer.conv, this.convIns[j]!, this.z, layer.mixin, cond);
+    main.activation = f.code;
+    main.secondary = g.code;
+    main.slopes = arenaCopy(wasm, Float32Array.of(f.slope, g.slope));
+    main.gate = GATES[spec.gating];
+    main.head = layer.head1x1 ? null : this.headSum;
+    let head: ConvLayer | null = null;
+    if (layer.head1x1) {
+      head = fusedStep(wasm, layer.head1x1, this.z, this.headSum);
+      head.accumulate = true;
+    }
+    const next = this.inputs[j + 1] ?? this.output;
+    let out: ConvLayer | null = null;
+    if (next !== null && layer.layer1x1) {
+      out = fusedStep(wasm, layer.layer1x1, this.z, next);
+      out.res = this.inputs[j]!;
+    }
+    return { main, head, out };
   }
 
   /** input: the array's input block; cond: the condition block; previous: the previous array's head output. */
@@ -370,6 +480,11 @@ class ArrayRunner {
 
   /** Layer j (wavenet/model.cpp Layer::Process). */
   private layer(j: number, cond: Signal, frames: number): void {
+    const fused = this.fused[j];
+    if (fused !== null && fused !== undefined) {
+      this.fusedLayer(j, fused, frames);
+      return;
+    }
     const layer = this.w.layers[j]!;
     const { films, zChannels } = layer;
     const { z, film } = this;
@@ -431,6 +546,24 @@ class ArrayRunner {
     }
   }
 
+  /** Layer j with the wasm kernels, fused: the same sums (in another float32 order) and activations. */
+  private fusedLayer(j: number, fused: FusedLayer, frames: number): void {
+    const wasm = this.wasm!;
+    wasm.convLayer(fused.main, frames);
+    if (fused.head !== null) wasm.convLayer(fused.head, frames);
+    if (fused.out !== null) {
+      wasm.convLayer(fused.out, frames);
+      return;
+    }
+    const next = this.inputs[j + 1] ?? this.output;
+    if (next === null) return;
+    // No layer1x1: x' = x.
+    const input = this.inputs[j]!;
+    for (let c = 0; c < input.channels; c++) {
+      copySamples(next.data, c * next.stride + next.pos, input.data, c * input.stride + input.pos, frames);
+    }
+  }
+
   /** z[:B] = a (gating_activations.h GatingActivation / BlendingActivation). */
   private activate(layer: LayerSpec, frames: number): void {
     const { z, pre } = this;
@@ -480,12 +613,16 @@ class WavenetDsp extends HistoryDsp {
   protected readonly histories: Signal[];
   private readonly signals: Signal[];
 
-  constructor(weights: WavenetWeights, sampleRate: number | null) {
+  constructor(
+    weights: WavenetWeights,
+    sampleRate: number | null,
+    private readonly exact: boolean,
+  ) {
     super(sampleRate);
     this.w = weights;
     this.inChannels = weights.inChannels;
     this.outChannels = weights.outChannels;
-    this.condition = weights.condition ? weights.condition.create() : null;
+    this.condition = weights.condition ? weights.condition.create(exact) : null;
     this.x = new Signal(weights.inChannels, 0);
     this.cond = this.condition ? new Signal(this.condition.outChannels, 0) : this.x;
     this.runners = weights.arrays.map((array, i) => new ArrayRunner(array, i === weights.arrays.length - 1));
@@ -509,8 +646,12 @@ class WavenetDsp extends HistoryDsp {
   protected allocate(maxBlock: number): void {
     const headConvs = this.w.postHead?.convs ?? [];
     const convs = [...this.runners.flatMap((runner) => runner.convs()), ...headConvs];
-    const wasm = allocateSignals([...this.signals, this.y], maxBlock, convArrays(convs));
-    for (const runner of this.runners) runner.bind(wasm);
+    // The arena holds every conv's weights twice: bound as they are, and packed for the fused layers (with two
+    // slopes per conv).
+    const arrays = convArrays(convs);
+    const slopes = convs.map(() => new Float32Array(2));
+    const wasm = allocateSignals([...this.signals, this.y], maxBlock, [...arrays, ...arrays, ...slopes]);
+    for (const runner of this.runners) runner.bind(wasm, this.cond, this.exact);
     this.headConvs = headConvs.map((conv) => bindConv(conv, wasm));
     this.condition?.prepare(maxBlock);
   }

@@ -1,10 +1,8 @@
-import * as jsActivations from "../js/activations.ts";
-import * as jsConv from "../js/conv.ts";
-import * as jsDense from "../js/dense.ts";
-import * as jsGated from "../js/gated.ts";
-import * as jsGru from "../js/gru.ts";
-import * as jsLstm from "../js/lstm.ts";
 import type { Kernels } from "../types.ts";
+import * as wasmActivations from "./activations.ts";
+import * as wasmConv from "./conv.ts";
+import * as wasmDense from "./dense.ts";
+import * as wasmRecurrent from "./recurrent.ts";
 
 /*
  * The WebAssembly SIMD training backend. Each kernel runs in wasm when its arrays are Float32Array (training)
@@ -13,17 +11,17 @@ import type { Kernels } from "../types.ts";
  */
 export const wasmKernels: Kernels = {
   name: "wasm",
-  denseForward: jsDense.denseForward,
-  denseBackward: jsDense.denseBackward,
-  activationForward: jsActivations.activationForward,
-  activationBackward: jsActivations.activationBackward,
-  conv1dForward: jsConv.conv1dForward,
-  conv1dBackwardData: jsConv.conv1dBackwardData,
-  conv1dBackwardWeights: jsConv.conv1dBackwardWeights,
-  lstmForward: jsLstm.lstmForward,
-  lstmBackward: jsLstm.lstmBackward,
-  gruForward: jsGru.gruForward,
-  gruBackward: jsGru.gruBackward,
-  gatedForward: jsGated.gatedForward,
-  gatedBackward: jsGated.gatedBackward,
+  denseForward: wasmDense.denseForward,
+  denseBackward: wasmDense.denseBackward,
+  activationForward: wasmActivations.activationForward,
+  activationBackward: wasmActivations.activationBackward,
+  conv1dForward: wasmConv.conv1dForward,
+  conv1dBackwardData: wasmConv.conv1dBackwardData,
+  conv1dBackwardWeights: wasmConv.conv1dBackwardWeights,
+  lstmForward: wasmRecurrent.lstmForward,
+  lstmBackward: wasmRecurrent.lstmBackward,
+  gruForward: wasmRecurrent.gruForward,
+  gruBackward: wasmRecurrent.gruBackward,
+  gatedForward: wasmActivations.gatedForward,
+  gatedBackward: wasmActivations.gatedBackward,
 };
