@@ -3,73 +3,27 @@
  * (AssemblyScript; pointers are byte addresses in the scratch memory, counts are floats). Twins:
  * src/nn/kernels/js/{gated,activations}.ts.
  *
- * tanh, sigmoid, silu and the gate use a fast exp (allowed for training, where the JS twins' exact Math.tanh /
- * Math.exp cost ~10 ns each): e^x = 2^(x log2 e), 2^t = 2^round(t) 2^f with a degree-6 minimax polynomial for
- * 2^f, f in [-1/2, 1/2] (relative error 1.9e-9 in exact arithmetic, 1e-7 evaluated in float32, plus the
- * rounding of x log2 e, |x| 6e-8 relative). tanh(x) = (e^2x - 1) / (e^2x + 1) and sigmoid(x) = 1 / (1 + e^-x) then
- * stay within ~2e-7 absolute of the exact functions (where the rounding of x log2 e grows with |x| they are
- * saturated: the error is scaled by sigmoid'(x) ~ e^-|x|); test/nn/kernels/wasm-activations.test.ts asserts
- * it. fastmath.ts expV is ~2.5x slower here: V8 lowers its NaN-exact f32x4.min/max clamps and its saturating
- * float-to-int conversion to ~7 instructions each (pmin/pmax and a 1.5 * 2^23 rounding constant are one or two),
- * and the gate ran at ~4.5 ns per sample with it against ~1.5 with this.
+ * tanh, sigmoid, silu and the gate use ./fastmath's fast exp, sigmoid and tanh (allowed for training, where the
+ * JS twins' exact Math.tanh / Math.exp cost ~10 ns each): a few float32 ulps, within ~2e-7 absolute of the exact
+ * functions; test/nn/kernels/wasm-activations.test.ts asserts it.
  *
  * Everything else equals the JS twin bit for bit: single float32 operations (max, min, add, compare) round the
  * same as the twin's double arithmetic rounded to float32, and the multi-operation formulas (leaky ReLU's
  * alpha x, softsign, and every backward dy f'(x) product) run in float64 lanes exactly as the twin writes
  * them, then round once.
  */
-const LOG2E: f32 = 1.4426950408889634;
-const ROUNDER: f32 = 12582912; // 1.5 * 2^23: (t + ROUNDER) holds round(t) in its low mantissa bits
+import { expV, sigmoidV, tanhM, tanhV } from "./fastmath";
 
 /**
- * 2^t for t in [-125, 126] (clamped): n = round(t), f = t - n, 2^f by a degree-6 minimax polynomial. pmax / pmin
- * pass NaN through (a < b is false), and a quiet NaN's bits leave 2^n's shift at 0: NaN in, NaN out.
- */
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function exp2Fast(t: v128): v128 {
-  t = f32x4.pmin(f32x4.pmax(t, f32x4.splat(-125)), f32x4.splat(126));
-  const shifted = f32x4.add(t, f32x4.splat(ROUNDER));
-  const f = f32x4.sub(t, f32x4.sub(shifted, f32x4.splat(ROUNDER)));
-  let p = f32x4.splat(1.5345811966493097e-4);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.3399931384833789e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(9.618488958692821e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.550328776557279e-2));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.4022646890605975e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.931472057374536e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.0000000005541716));
-  // 2^n: bits(shifted) - bits(ROUNDER) = n, moved into the exponent field of p (in [0.7, 1.42]: stays normal).
-  return i32x4.add(p, i32x4.shl(i32x4.sub(shifted, i32x4.splat(0x4b400000)), 23));
-}
-
-/** 1 / (1 + e^-x) (fast). */
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function sigmoidV(x: v128): v128 {
-  const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, exp2Fast(f32x4.mul(x, f32x4.splat(-LOG2E)))));
-}
-
-/** (e^2x - 1) / (e^2x + 1) (fast; -1 and 1 where e^2x reaches the clamps). Near 0, e^2x - 1 is exact. */
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function tanhV(x: v128): v128 {
-  const one = f32x4.splat(1);
-  const e = exp2Fast(f32x4.mul(x, f32x4.splat(2 * LOG2E)));
-  return f32x4.div(f32x4.sub(e, one), f32x4.add(e, one));
-}
-
-/**
- * tanh(a) sigmoid(b) = (e^2a - 1) / ((e^2a + 1)(1 + e^-b)): one division. e^2a is capped at 2^30 (tanh is 1 in
- * float32 from a = 9 on) so that the product overflows only where sigmoid(b) < 2^-96, giving 0.
+ * tanh(a) sigmoid(b) = sign(a) m / ((m + 2)(1 + e^-b)) with m = e^{2|a|} - 1 (fastmath's tanhM): one division.
+ * Where e^-b overflows the product does too, and the gate is 0 (sigmoid(b) < 1e-38).
  */
 // @ts-ignore: decorator (AssemblyScript)
 @inline
 function gateV(a: v128, b: v128): v128 {
-  const one = f32x4.splat(1);
-  const ea = exp2Fast(f32x4.pmin(f32x4.mul(a, f32x4.splat(2 * LOG2E)), f32x4.splat(30)));
-  const eb = exp2Fast(f32x4.mul(b, f32x4.splat(-LOG2E)));
-  return f32x4.div(f32x4.sub(ea, one), f32x4.mul(f32x4.add(ea, one), f32x4.add(one, eb)));
+  const m = tanhM(a);
+  const denominator = f32x4.mul(f32x4.add(m, f32x4.splat(2)), f32x4.add(f32x4.splat(1), expV(f32x4.neg(b))));
+  return v128.or(f32x4.div(m, denominator), v128.and(a, i32x4.splat(0x80000000)));
 }
 
 /** Activation kinds, in the order of the wrapper's table (src/nn/kernels/wasm/activations.ts). */

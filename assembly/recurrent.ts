@@ -31,52 +31,9 @@
 
 // ---- activations ----------------------------------------------------------------------------------------
 
-/*
- * The gate activations: fast approximations, allowed for training (these kernels are training-only). exp is
- * ./fastmath's expV (Cephes: e^x = 2^n e^r, degree-5 polynomial, relative error ~8e-8) in fewer x64 instructions,
- * which matters because the activations cost as much as the matrix work here: the clamp uses pmin / pmax (one
- * minps / maxps each; wasm's min / max need ~7 instructions for their NaN and -0 rules), and n = round(x log2 e)
- * comes from adding 1.5 * 2^23 (round to nearest even, as `nearest`), whose bits also give 2^n without a
- * float-to-int conversion. sigmoid x = 1 / (1 + e^-x) (absolute error ~1e-7); tanh x = (1 - e^-2x) / (1 + e^-2x)
- * (absolute error ~1.5e-7, one exp and one division; relative accuracy near 0 is not needed by training).
- */
-const LOG2E: f32 = 1.4426950408889634;
-const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
-/** 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer, held in the low mantissa bits. */
-const ROUNDER: f32 = 12582912.0;
-
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function expT(x: v128): v128 {
-  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
-  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  const er = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  // Bits of t are those of ROUNDER (0x4b400000) plus n: (n + 127) << 23 is 2^n.
-  return f32x4.mul(er, i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23));
-}
-
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function sigmoidT(x: v128): v128 {
-  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expT(f32x4.neg(x))));
-}
-
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function tanhT(x: v128): v128 {
-  const e = expT(f32x4.mul(x, f32x4.splat(-2)));
-  return f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
-}
+// The gate activations are ./fastmath's fast exp / sigmoid / tanh (a few float32 ulps; these kernels are
+// training-only).
+import { sigmoidV as sigmoidT, tanhV as tanhT } from "./fastmath";
 
 // ---- weights --------------------------------------------------------------------------------------------
 
