@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type RunningServer, serveApp } from "../../src/node/web/server.ts";
-import { CHROMIUM } from "../effects/webaudio/chromium.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "../effects/webaudio/chromium.ts";
 
 /*
  * The browser app in real Chromium, for the end-to-end tests and the browser bench: vite builds web/ into a
@@ -47,15 +47,7 @@ export async function openApp(): Promise<OpenApp> {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required",
-      ],
+      args: [...CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
     });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     const errors: string[] = [];

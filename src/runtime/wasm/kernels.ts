@@ -6,6 +6,7 @@ import {
   overrideWasmAvailability,
   resolveKernelBackend,
   setKernelBackend,
+  WASM_ACTIVATION_CODES,
   wasmKernelsAvailable,
 } from "../../nn/kernels/wasm/module.ts";
 
@@ -22,21 +23,11 @@ import {
  * exp (max abs error ~1e-7, a few float32 ulps); their exact codes (`activationCode(kind, true)`) compute in float64
  * and round once, giving the JS twins' float32 (Math.tanh / Math.exp) but in rare 1-ulp cases, at ~6x the cost.
  */
-const CODES = {
-  identity: 0,
-  tanh: 1,
-  sigmoid: 2,
-  relu: 3,
-  leakyRelu: 4,
-  softsign: 5,
-  silu: 6,
-  hardtanh: 7,
-} as const;
 const EXACT_CODES: Partial<Record<ActivationKind, number>> = { tanh: 8, sigmoid: 9, silu: 10 };
 
 /** The code of `kind` for streamConvLayer / activate; `exact` picks the float64 tanh, sigmoid and silu. */
 export function activationCode(kind: ActivationKind, exact = false): number {
-  return (exact ? EXACT_CODES[kind] : undefined) ?? CODES[kind];
+  return (exact ? EXACT_CODES[kind] : undefined) ?? WASM_ACTIVATION_CODES[kind];
 }
 
 /** How a fused layer turns z into a: f(z); f(z[:B]) g(z[B:]); or NAM's blend g f(z[:B]) + (1 - g) z[:B]. */

@@ -16,6 +16,16 @@ import type { Graph, ImpulseOptions } from "../../../src/effects/webaudio/graph.
 /** Debian's chromium; DEEPSP_CHROMIUM names another build of Chromium. */
 export const CHROMIUM = process.env["DEEPSP_CHROMIUM"] ?? "/usr/bin/chromium";
 
+/** Headless Debian chromium without network chatter or a sandbox (CI runs as root). */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
 /** A skip message for node:test when Chromium is not installed, else false. */
 export function missingChromium(): string | false {
   return existsSync(CHROMIUM)
@@ -85,14 +95,7 @@ export async function openChromium(): Promise<ChromiumPage> {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+      args: CHROMIUM_ARGS,
     });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.setContent("<!doctype html><title>deepsp webaudio</title>");

@@ -1,6 +1,7 @@
 import * as jsActivations from "../js/activations.ts";
 import * as jsGated from "../js/gated.ts";
 import type { ActivationKind, Floats } from "../types.ts";
+import { WASM_ACTIVATION_CODES } from "./module.ts";
 import { type WasmScratch, wasmScratch } from "./scratch.ts";
 
 /*
@@ -14,17 +15,6 @@ import { type WasmScratch, wasmScratch } from "./scratch.ts";
 
 /** Floats per staged chunk of an element-wise kernel: 64K floats = 256 KiB per operand, within L2. */
 const CHUNK = 65536;
-
-const KIND: Record<ActivationKind, number> = {
-  identity: 0,
-  tanh: 1,
-  sigmoid: 2,
-  relu: 3,
-  leakyRelu: 4,
-  softsign: 5,
-  silu: 6,
-  hardtanh: 7,
-};
 
 /** Cached views: array -> start -> length -> array.subarray(start, start + length). */
 const views = new WeakMap<Float32Array, Map<number, Map<number, Float32Array>>>();
@@ -114,7 +104,7 @@ export function activationForward(
   for (let start = 0; start < count; start += CHUNK) {
     const n = Math.min(CHUNK, count - start);
     stage(heap, at, x, start, n);
-    forward(at, at, n, KIND[kind], alpha);
+    forward(at, at, n, WASM_ACTIVATION_CODES[kind], alpha);
     unstage(heap, at, y, start, n);
   }
   scratch.release(mark);
@@ -152,7 +142,7 @@ export function activationBackward(
     stage(heap, dyAt, dy, start, n);
     if (needsX) stage(heap, xAt, x, start, n);
     if (needsY) stage(heap, yAt, y, start, n);
-    backward(dxAt, dyAt, xAt, yAt, n, KIND[kind], alpha);
+    backward(dxAt, dyAt, xAt, yAt, n, WASM_ACTIVATION_CODES[kind], alpha);
     unstage(heap, dxAt, dx, start, n);
   }
   scratch.release(mark);

@@ -1,4 +1,5 @@
 import { DeepspError } from "../../../core/errors.ts";
+import type { ActivationKind } from "../types.ts";
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm.ts";
 
 /*
@@ -59,6 +60,21 @@ export function resolveKernelBackend(requested: KernelBackend = "auto"): "wasm" 
   }
   return choice !== "js" && wasmKernelsAvailable() ? "wasm" : "js";
 }
+
+/**
+ * The activation codes the wasm kernels switch on (assembly/activations.ts for training, assembly/stream.ts
+ * for streaming, which adds exact float64 variants of its own).
+ */
+export const WASM_ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
+  identity: 0,
+  tanh: 1,
+  sigmoid: 2,
+  relu: 3,
+  leakyRelu: 4,
+  softsign: 5,
+  silu: 6,
+  hardtanh: 7,
+};
 
 /** The module's exported functions: every argument and result is an i32 address/size or an f32/f64 number. */
 export type WasmExports = Record<string, (...args: number[]) => number>;
