@@ -45,8 +45,6 @@ export class TcnModel implements Model {
   private readonly head: Conv1dLayer;
   /** Per layer: its input h_i and the gradient buffer for it. */
   private hidden: Sequence[] = [];
-  private readonly hiddenBuffers: (Floats | undefined)[] = [];
-  private readonly hiddenGrads: (Floats | undefined)[] = [];
   private skip: Floats | undefined;
   private gatedGrad: Floats | undefined;
 
@@ -109,13 +107,11 @@ export class TcnModel implements Model {
     this.convs.forEach((conv, i) => {
       this.hidden.push(h);
       const g = this.activations[i]!.forward(conv.forward(h));
+      // h_{i+1} = the last g.length samples of h_i + residual(g) (valid convs shorten the signal), built in
+      // place in the residual 1x1's output buffer: its backward reads only its input g.
       const r = this.residuals[i]!.forward(g);
-      // h_{i+1} = the last g.length samples of h_i + residual(g): valid convs shorten the signal.
-      const next = reuse(this.hiddenBuffers[i], r.data.length, r.data);
-      this.hiddenBuffers[i] = next;
-      next.set(r.data);
-      addCropped(next, r.length, h.data, h.length, r.batch * r.channels);
-      h = { ...r, data: next };
+      addCropped(r.data, r.length, h.data, h.length, r.batch * r.channels);
+      h = r;
       gatedOutputs.push(g);
     });
     const last = gatedOutputs[gatedOutputs.length - 1]!;
@@ -134,26 +130,26 @@ export class TcnModel implements Model {
     for (let i = this.convs.length - 1; i >= 0; i--) {
       const hi = this.hidden[i]!;
       const width = this.config.width;
-      // dg = d(skip) (cropped to this layer's length) + d(residual input).
-      const dg = reuse(this.gatedGrad, hi.batch * width * nextLength, dSkip.data);
-      this.gatedGrad = dg;
-      dg.fill(0);
-      addPadded(dg, nextLength, dSkip.data, dSkip.length, hi.batch * width);
+      // dg = d(residual input) + d(skip) (cropped to this layer's length), summed in place in the residual
+      // 1x1's input-gradient buffer; the last layer's g feeds only the skip sum.
+      let dg: Floats;
       if (dNext !== null) {
-        const dr = this.residuals[i]!.backward(
+        dg = this.residuals[i]!.backward(
           { data: dNext, batch: hi.batch, channels: width, length: nextLength },
           true,
-        )!;
-        for (let j = 0; j < dg.length; j++) dg[j]! += dr.data[j]!;
+        )!.data;
+      } else {
+        dg = reuse(this.gatedGrad, hi.batch * width * nextLength, dSkip.data);
+        this.gatedGrad = dg;
+        dg.fill(0);
       }
-      const dz = this.activations[i]!.backward(
+      addPadded(dg, nextLength, dSkip.data, dSkip.length, hi.batch * width);
+      const dz: Sequence = this.activations[i]!.backward(
         { data: dg, batch: hi.batch, channels: width, length: nextLength },
         true,
       )!;
-      const dh = this.convs[i]!.backward(dz, true)!;
-      const dHidden = reuse(this.hiddenGrads[i], hi.data.length, hi.data);
-      this.hiddenGrads[i] = dHidden;
-      dHidden.set(dh.data);
+      // dh_i = the conv's input gradient + d h_{i+1} (padded), in place in the conv's gradient buffer.
+      const dHidden: Floats = this.convs[i]!.backward(dz, true)!.data;
       if (dNext !== null) addPadded(dHidden, hi.length, dNext, nextLength, hi.batch * width);
       dNext = dHidden;
       nextLength = hi.length;
