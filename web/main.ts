@@ -415,7 +415,7 @@ setInterval(() => {
   const reading = player.playing ? player.readLoad() : null;
   if (reading)
     $("cpu-load").textContent =
-      `${(100 * reading.load).toFixed(1)}% of one core (${reading.audioSeconds.toFixed(0)} s played)`;
+      `${(100 * reading.load).toFixed(1)}% of one core (average over ${reading.audioSeconds.toFixed(0)} s played)`;
 }, 1000);
 
 // --- 6. export -----------------------------------------------------------------------------------------

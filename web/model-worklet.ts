@@ -33,7 +33,7 @@ declare abstract class AudioWorkletProcessor {
 declare function registerProcessor(name: string, processor: new (options: WorkletOptions) => unknown): void;
 declare const sampleRate: number;
 
-const TIMED_EVERY = 16;
+const TIMED_EVERY = 4;
 const clock: { now(): number } = (globalThis as { performance?: { now(): number } }).performance ?? Date;
 
 class ModelProcessor extends AudioWorkletProcessor {

@@ -34,7 +34,11 @@ export const webTrainBench: Benchmark = {
           timeout: 30_000,
         },
       );
-      await page.waitForTimeout(4000);
+      await page.waitForFunction(
+        "/over ([8-9]|\\d\\d+) s played/.test(document.querySelector('#cpu-load').textContent)",
+        undefined,
+        { timeout: 30_000 },
+      );
       const load = Number.parseFloat((await page.textContent("#cpu-load")) ?? "");
       const figures: Figure[] = [
         { name: "LSTM-16 on drive, Train pressed to model", value: seconds, unit: "s", note: "goal < 120 s" },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -132,13 +132,42 @@ test("training in the worker updates the chart and shows the ESR in words; the w
   assert.ok(difference <= 1e-6, `worklet and Node differ by ${difference}`);
 });
 
+test("Train 5 more resumes from the last epoch, and Stop ends the run with the best model kept", {
+  skip,
+}, async () => {
+  const before = Number(await page.getAttribute("#chart", "data-points"));
+  await page.click("#train-resume");
+  // Stop once the resumed run has finished a batch of epoch 3.
+  await page.waitForFunction(
+    "/^epoch [3-9]: batch/.test(document.querySelector('#train-status').textContent)",
+    undefined,
+    {
+      timeout: 120_000,
+    },
+  );
+  await page.click("#train-stop");
+  await page.waitForFunction(
+    "/^(stopped|done): best epoch/.test(document.querySelector('#train-status').textContent)",
+    undefined,
+    {
+      timeout: 120_000,
+    },
+  );
+  assert.ok(
+    Number(await page.getAttribute("#chart", "data-points")) > before,
+    "the resumed run added points",
+  );
+  assert.equal(await page.isEnabled("#train-resume"), true);
+  await shot("05-stopped-after-resume");
+});
+
 test("A/B/C listening switches sources in lock step", { skip }, async () => {
   await page.click("button.abc[data-source='model']");
   assert.equal(await page.getAttribute("button.abc[data-source='model']", "aria-pressed"), "true");
   await page.click("button.abc[data-source='target']");
   assert.equal(await page.getAttribute("button.abc[data-source='target']", "aria-pressed"), "true");
   assert.equal(await page.getAttribute("button.abc[data-source='model']", "aria-pressed"), "false");
-  await shot("05-listening");
+  await shot("06-listening");
   await page.click("#listen-stop");
 });
 
@@ -173,7 +202,7 @@ test("export: the deepsp JSON and the .nam download, re-import in Node and in th
     );
   }
   assert.doesNotMatch((await page.textContent("#live-status"))!, /error|cannot/i);
-  await shot("06-exported-reimported");
+  await shot("07-exported-reimported");
 });
 
 test("a reference .nam (WaveNet A1 standard) plays in the worklet as NAM core renders it, and live with its CPU load", {
@@ -221,12 +250,28 @@ test("a reference .nam (WaveNet A1 standard) plays in the worklet as NAM core re
     undefined,
     { timeout: 30_000 },
   );
-  await page.waitForTimeout(3000);
+  await page.waitForFunction(
+    "/over ([6-9]|\\d\\d+) s played/.test(document.querySelector('#cpu-load').textContent)",
+    undefined,
+    { timeout: 30_000 },
+  );
   const load = (await page.textContent("#cpu-load"))!;
   console.log(`live worklet CPU load, wavenet_a1_standard at 48 kHz: ${load}`);
   assert.match(load, /^\d+(\.\d)?% of one core/);
-  await shot("07-live-nam");
+  await shot("08-live-nam");
   await page.click("#live-stop");
+});
+
+test("a file that is not a WAV gets an error naming it, and nothing changes", { skip }, async () => {
+  const bogus = join(app.dist, "not-audio.wav");
+  writeFileSync(bogus, "this is not a RIFF file");
+  await page.setInputFiles("#dry-file", bogus);
+  await page.setInputFiles("#wet-file", bogus);
+  await page.click("#use-files");
+  await page.waitForFunction("document.querySelector('#material-status').classList.contains('error')");
+  assert.match((await page.textContent("#material-status"))!, /not-audio\.wav: .*RIFF/);
+  assert.equal(await page.isEnabled("#export-json"), true, "the trained model is still there");
+  await shot("09-bad-file");
 });
 
 test("at phone width the page fits without sideways scrolling; no page errors were seen", {
@@ -237,6 +282,6 @@ test("at phone width the page fits without sideways scrolling; no page errors we
     "document.documentElement.scrollWidth - document.documentElement.clientWidth",
   );
   assert.ok(overflow <= 0, `${overflow} px of sideways overflow at 390 px`);
-  await shot("08-phone");
+  await shot("10-phone");
   assert.deepEqual(app.errors, []);
 });

@@ -20,7 +20,7 @@ export interface LiveModel {
   name: string;
 }
 
-/** CPU load over the last interval: busy time in process() / audio time produced. */
+/** CPU load since play started: busy time in process() / audio time produced. */
 export interface LoadReading {
   load: number;
   audioSeconds: number;
@@ -32,7 +32,6 @@ export class LivePlayer {
   private source: AudioScheduledSourceNode | MediaStreamAudioSourceNode | null = null;
   private stream: MediaStream | null = null;
   private stats: Float64Array | null = null;
-  private last = { busyMs: 0, audioMs: 0 };
   private messageStats = { busyMs: 0, audioMs: 0 };
 
   constructor(private readonly onMessage: (message: FromWorklet) => void) {}
@@ -52,7 +51,7 @@ export class LivePlayer {
         ? new SharedArrayBuffer(STATS_SLOTS * 8)
         : undefined;
     this.stats = stats ? new Float64Array(stats) : null;
-    this.last = { busyMs: 0, audioMs: 0 };
+    this.messageStats = { busyMs: 0, audioMs: 0 };
     const options: WorkletOptions = {
       processorOptions: { text: model.text, name: model.name, ...(stats ? { stats } : {}) },
     };
@@ -90,16 +89,12 @@ export class LivePlayer {
     this.node?.port.postMessage({ type: "model", text: model.text, name: model.name } satisfies ToWorklet);
   }
 
-  /** Load since the previous reading; null when nothing new was processed. */
+  /** Load since play started; null before anything was processed. */
   readLoad(): LoadReading | null {
     const now = this.stats
       ? { busyMs: this.stats[STATS_BUSY_MS]!, audioMs: this.stats[STATS_AUDIO_MS]! }
       : this.messageStats;
-    const audioMs = now.audioMs - this.last.audioMs;
-    if (audioMs <= 0) return null;
-    const load = (now.busyMs - this.last.busyMs) / audioMs;
-    this.last = now;
-    return { load, audioSeconds: now.audioMs / 1000 };
+    return now.audioMs > 0 ? { load: now.busyMs / now.audioMs, audioSeconds: now.audioMs / 1000 } : null;
   }
 
   async stop(): Promise<void> {
