@@ -101,6 +101,18 @@ export class RecurrentLayer implements Layer {
   }
 
   forward(input: Sequence): Sequence {
+    const h = this.forwardTimeMajor(input);
+    const { batch, length } = input;
+    this.output = reuse(this.output, h.length, input.data);
+    fromTimeMajor(this.output, h, batch, this.config.hidden, length);
+    return { data: this.output, batch, channels: this.config.hidden, length };
+  }
+
+  /**
+   * forward without the last transpose: returns h [length, batch, hidden] (time-major, this layer's buffer),
+   * for a caller that works on time-major rows (RnnModel's head is a dense layer over them).
+   */
+  forwardTimeMajor(input: Sequence): Floats {
     expectChannels(this.name, input, this.config.inputs);
     const { batch, length } = input;
     const { inputs, hidden } = this.config;
@@ -160,18 +172,22 @@ export class RecurrentLayer implements Layer {
     }
     this.usedInitialState = carry;
     this.hasState = true;
-    this.output = reuse(this.output, length * stateSize, input.data);
-    fromTimeMajor(this.output, this.h, batch, hidden, length);
-    return { data: this.output, batch, channels: hidden, length };
+    return this.h;
   }
 
   backward(dOutput: Sequence, inputGradient: boolean): Sequence | null {
+    const { batch, length } = this.input!;
+    this.dhT = reuse(this.dhT, dOutput.data.length, dOutput.data);
+    toTimeMajor(this.dhT, dOutput.data, batch, this.config.hidden, length);
+    return this.backwardTimeMajor(this.dhT, inputGradient);
+  }
+
+  /** backward given d loss / d h as time-major [length, batch, hidden] (the pair of forwardTimeMajor). */
+  backwardTimeMajor(dhT: Floats, inputGradient: boolean): Sequence | null {
     const input = this.input!;
     const { batch, length } = input;
     const { inputs, hidden } = this.config;
     const shape: RecurrentShape = { steps: length, batch, inputs, hidden };
-    this.dhT = reuse(this.dhT, dOutput.data.length, dOutput.data);
-    toTimeMajor(this.dhT, dOutput.data, batch, hidden, length);
     let dx: Floats | null = null;
     if (inputGradient) {
       this.dxT = reuse(this.dxT, input.data.length, input.data);
@@ -186,7 +202,7 @@ export class RecurrentLayer implements Layer {
       dbIh: this.dbIh,
       dbHh: this.dbHh,
       dh0: null,
-      dh: this.dhT,
+      dh: dhT,
       dhT: null,
       x: this.xT!,
       wIh: this.wIh,
