@@ -411,8 +411,17 @@ function testTone(sampleRate: number): Float32Array {
   return out;
 }
 
+$("cpu-meter").addEventListener("click", () => {
+  const button = $("cpu-meter");
+  const on = button.getAttribute("aria-pressed") !== "true";
+  button.setAttribute("aria-pressed", String(on));
+  player.setMeter(on);
+  $("cpu-load").textContent = on ? "measuring..." : "off";
+});
+
 setInterval(() => {
-  const reading = player.playing ? player.readLoad() : null;
+  const reading =
+    player.playing && $("cpu-meter").getAttribute("aria-pressed") === "true" ? player.readLoad() : null;
   if (reading)
     $("cpu-load").textContent =
       `${(100 * reading.load).toFixed(1)}% of one core (average over ${reading.audioSeconds.toFixed(0)} s played)`;

@@ -17,13 +17,14 @@ import {
  * later in a message; loading allocates, process() does not (the runtime's contract, plus no arrays or
  * closures made here). A mono model runs on the first input channel and feeds every output channel.
  *
- * CPU load: the time inside process() over the audio time it produced. A clock read returns a new heap number
- * (garbage; V8 does not unbox performance.now() or Date.now() here: test/web/worklet.test.ts measured ~45
- * bytes per timed quantum in Node), so only one quantum in TIMED_EVERY is timed and counts for TIMED_EVERY:
- * ~3 bytes per quantum, one young-generation collection per hours of play. The clock is performance.now() where the scope has it,
- * else Date.now(), whose 1 ms ticks still sum without bias (the expected number of ticks inside d ms is d
- * whatever the phase). Figures go to a SharedArrayBuffer when the page is cross-origin isolated, else in a
- * message twice a second.
+ * CPU load, when the page turns the meter on: the time inside process() over the audio time it produced. A
+ * clock read returns a new heap number (V8 does not unbox performance.now() or Date.now() here: ~45 bytes per
+ * timed quantum in Node, test/web/worklet.test.ts), so the meter times one quantum in TIMED_EVERY and counts it
+ * TIMED_EVERY times (~12 bytes per quantum: a young-generation collection per hour or so of play); with the
+ * meter off, process() allocates nothing. The clock is performance.now() where the scope has it, else Date.now()
+ * (Chromium's worklet scope), whose 1 ms ticks still sum without bias (the expected number of ticks inside d ms
+ * is d whatever the phase); the page shows the average since the meter started, which settles within seconds.
+ * Figures go to a SharedArrayBuffer when the page is cross-origin isolated, else in a message twice a second.
  */
 
 declare abstract class AudioWorkletProcessor {
@@ -45,16 +46,19 @@ class ModelProcessor extends AudioWorkletProcessor {
   private audioMs = 0;
   private lastReport = 0;
   private quanta = 0;
+  private metering: boolean;
 
   constructor(options: WorkletOptions) {
     super();
     const init = options.processorOptions ?? {};
     this.stats = init.stats ? new Float64Array(init.stats) : null;
+    this.metering = init.meter === true;
     if (init.text !== undefined) this.load(init.text, init.name ?? "model");
     this.port.onmessage = (event: MessageEvent<ToWorklet>) => {
       const message = event.data;
       if (message.type === "model") this.load(message.text, message.name);
       else if (message.type === "unload") this.processor = null;
+      else if (message.type === "meter") this.meter(message.on);
       else this.processor?.reset();
     };
   }
@@ -79,6 +83,13 @@ class ModelProcessor extends AudioWorkletProcessor {
     }
   }
 
+  private meter(on: boolean): void {
+    this.metering = on;
+    this.busyMs = 0;
+    this.audioMs = 0;
+    this.lastReport = 0;
+  }
+
   private post(message: FromWorklet): void {
     this.port.postMessage(message);
   }
@@ -93,12 +104,14 @@ class ModelProcessor extends AudioWorkletProcessor {
       for (let c = 0; c < out.length; c++) out[c]!.fill(0);
       return true;
     }
-    const timed = this.quanta++ % TIMED_EVERY === 0;
+    const metering = this.metering;
+    const timed = metering && this.quanta++ % TIMED_EVERY === 0;
     const start = timed ? clock.now() : 0;
     this.inputs[0] = source;
     this.outputs[0] = out[0]!;
     processor.process(this.inputs, this.outputs, frames);
     for (let c = 1; c < out.length; c++) out[c]!.set(out[0]!);
+    if (!metering) return true;
     if (timed) this.busyMs += TIMED_EVERY * (clock.now() - start);
     this.audioMs += (1000 * frames) / sampleRate;
     if (this.stats) {

@@ -26,6 +26,7 @@ export const webTrainBench: Benchmark = {
       const seconds = (Date.now() - start) / 1000;
       const testEsr: number = await page.evaluate("globalThis.deepsp.trained().testEsr");
       const validationEsr: number = await page.evaluate("globalThis.deepsp.trained().validationEsr");
+      await page.click("#cpu-meter");
       await page.click("#live-file");
       await page.waitForFunction(
         "/% of one core/.test(document.querySelector('#cpu-load').textContent)",

@@ -239,6 +239,7 @@ test("a reference .nam (WaveNet A1 standard) plays in the worklet as NAM core re
   // ../shared/nam-reference/README.md: a float32 port with exact activations stays within 1e-4 x max(1, peak).
   assert.ok(difference <= 1e-4 * Math.max(1, peak), `worklet differs from NAM core by ${difference}`);
 
+  await page.click("#cpu-meter");
   await page.click("#live-file");
   await page.waitForFunction(
     "document.querySelector('#live-status').textContent.startsWith('playing')",

@@ -4,13 +4,13 @@ import { serializeModel } from "../../src/io/model-file.ts";
 import { createModel } from "../../src/nn/models/registry.ts";
 import { createStreamProcessor, processWhole } from "../../src/runtime/processor.ts";
 import type { FromWorklet, WorkletOptions } from "../../web/lib/worklet-protocol.ts";
-import { measureAllocation } from "../helpers/allocation.ts";
+import { allocationFree, measureAllocation } from "../helpers/allocation.ts";
 
 /*
  * web/model-worklet.ts itself, run in Node with the three globals an AudioWorkletGlobalScope gives it
  * (AudioWorkletProcessor with a port, registerProcessor, sampleRate): its output on 128-frame quanta equals
  * the runtime's on the same model, it feeds every output channel, it plays silence without a model, and
- * process() allocates only the CPU meter's sampled clock reads. (test/web/app.test.ts runs it in Chromium.)
+ * process() allocates nothing (with the CPU meter on: only its sampled clock reads). (test/web/app.test.ts runs it in Chromium.)
  */
 
 const RATE = 48000;
@@ -71,19 +71,30 @@ test("without a model, or with an unreadable one, the worklet outputs silence an
   assert.ok(output.every((v) => v === 0));
 });
 
-test("the worklet's process() allocates nothing once warm but the CPU meter's sampled clock reads", async () => {
+test("the worklet's process() allocates nothing with the CPU meter off, and a bounded few bytes with it on", async () => {
   const node = new Registered!({ processorOptions: { text: modelText(), name: "lstm" } });
   const inputs = [[Float32Array.from({ length: 128 }, (_, i) => Math.sin(i))]];
   const outputs = [[new Float32Array(128), new Float32Array(128)]];
-  for (let i = 0; i < 5000; i++) node.process(inputs, outputs); // let the JIT optimise it, as prepare's warm-up does
-  const m = await measureAllocation(() => {
-    for (let i = 0; i < 5000; i++) node.process(inputs, outputs);
+  const run = (calls: number) => {
+    for (let i = 0; i < calls; i++) node.process(inputs, outputs);
+  };
+  run(5000); // let the JIT optimise it, as prepare's warm-up does for the runtime
+  const off = await measureAllocation(() => run(5000));
+  assert.ok(allocationFree(off), `meter off: new space grew ${off.newSpaceGrowth} bytes with ${off.gcs} GCs`);
+
+  (node as unknown as { port: { onmessage: (event: { data: unknown }) => void } }).port.onmessage({
+    data: { type: "meter", on: true },
   });
+  run(5000);
+  const on = await measureAllocation(() => run(5000));
   // The meter reads the clock twice every 4th quantum (Node's performance.now() leaves ~45 bytes per pair of
-  // reads): at most 64 bytes per timed quantum, 80 kB over these 5000 quanta; a processor that allocated one
-  // small object per quantum would add 80 kB more.
+  // reads): at most 64 bytes per timed quantum, 80 kB over these 5000 quanta.
   assert.ok(
-    m.gcs === 0 && m.newSpaceGrowth <= (5000 / 4) * 64,
-    `new space grew ${m.newSpaceGrowth} bytes with ${m.gcs} GCs`,
+    on.gcs === 0 && on.newSpaceGrowth <= (5000 / 4) * 64,
+    `meter on: new space grew ${on.newSpaceGrowth} bytes`,
+  );
+  assert.ok(
+    posted.some((message) => message.type === "stats"),
+    "the meter reports",
   );
 });

@@ -33,6 +33,7 @@ export class LivePlayer {
   private stream: MediaStream | null = null;
   private stats: Float64Array | null = null;
   private messageStats = { busyMs: 0, audioMs: 0 };
+  private metering = false;
 
   constructor(private readonly onMessage: (message: FromWorklet) => void) {}
 
@@ -53,7 +54,12 @@ export class LivePlayer {
     this.stats = stats ? new Float64Array(stats) : null;
     this.messageStats = { busyMs: 0, audioMs: 0 };
     const options: WorkletOptions = {
-      processorOptions: { text: model.text, name: model.name, ...(stats ? { stats } : {}) },
+      processorOptions: {
+        text: model.text,
+        name: model.name,
+        meter: this.metering,
+        ...(stats ? { stats } : {}),
+      },
     };
     const node = new AudioWorkletNode(context, PROCESSOR_NAME, {
       ...options,
@@ -89,7 +95,15 @@ export class LivePlayer {
     this.node?.port.postMessage({ type: "model", text: model.text, name: model.name } satisfies ToWorklet);
   }
 
-  /** Load since play started; null before anything was processed. */
+  /** Turns the worklet's CPU meter on or off (off by default: then process() allocates nothing). */
+  setMeter(on: boolean): void {
+    this.metering = on;
+    this.messageStats = { busyMs: 0, audioMs: 0 };
+    if (this.stats) this.stats.fill(0);
+    this.node?.port.postMessage({ type: "meter", on } satisfies ToWorklet);
+  }
+
+  /** Load since the meter started; null before anything was measured. */
   readLoad(): LoadReading | null {
     const now = this.stats
       ? { busyMs: this.stats[STATS_BUSY_MS]!, audioMs: this.stats[STATS_AUDIO_MS]! }

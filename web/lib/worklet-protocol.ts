@@ -3,13 +3,15 @@
 export const PROCESSOR_NAME = "deepsp-model";
 
 export interface WorkletOptions {
-  processorOptions?: { text?: string; name?: string; stats?: SharedArrayBuffer };
+  /** meter: time process() for the CPU load display (off: process() allocates nothing). */
+  processorOptions?: { text?: string; name?: string; stats?: SharedArrayBuffer; meter?: boolean };
 }
 
 export type ToWorklet =
   | { type: "model"; text: string; name: string }
   | { type: "unload" }
-  | { type: "reset" };
+  | { type: "reset" }
+  | { type: "meter"; on: boolean };
 export type FromWorklet =
   | { type: "loaded"; name: string; architecture: string; modelSampleRate: number; parameters: number }
   | { type: "error"; message: string }
