@@ -83,6 +83,8 @@ $("use-files").addEventListener("click", async () => {
     send({
       type: "check",
       name: `${files.dry!.name} -> ${files.wet!.name}`,
+      inputName: files.dry!.name,
+      targetName: files.wet!.name,
       sampleRate: dry.sampleRate,
       targetSampleRate: wet.sampleRate,
       input: [...dry.channels],

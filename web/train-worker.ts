@@ -43,6 +43,7 @@ async function handle(message: ToTrainer): Promise<void> {
         message.name,
         makeAudio(message.sampleRate, message.input),
         makeAudio(message.targetSampleRate, message.target),
+        { inputName: message.inputName, targetName: message.targetName },
       );
       return;
     case "render": {
@@ -53,7 +54,10 @@ async function handle(message: ToTrainer): Promise<void> {
       });
       const steps = resolveChain(parseChain(message.chain), builtinEffects);
       const wet = await renderChain(dry, steps);
-      check(`${message.material} through ${message.chain}`, dry, wet.audio);
+      check(`${message.material} through ${message.chain}`, dry, wet.audio, {
+        inputName: "dry",
+        targetName: "wet",
+      });
       return;
     }
     case "train": {
@@ -76,9 +80,14 @@ async function handle(message: ToTrainer): Promise<void> {
 }
 
 /** Checks, aligns and splits the pair (the CLI's `deepsp pair` path) and keeps it for training. */
-function check(name: string, input: Audio, target: Audio): void {
+function check(
+  name: string,
+  input: Audio,
+  target: Audio,
+  names: { inputName: string; targetName: string },
+): void {
   prepared = preparePairForTraining(name, input, target, {
-    pair: { inputName: "dry", targetName: "wet", align: "detect", channels: "downmix-input" },
+    pair: { ...names, align: "detect", channels: "downmix-input" },
     windows: { length: 2048, overlap: 1 },
   });
   run = null;

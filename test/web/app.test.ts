@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
+import { makeAudio } from "../../src/audio/audio.ts";
+import { encodeWav } from "../../src/audio/wav.ts";
 import { importModel } from "../../src/io/import.ts";
 import { playableModel } from "../../src/io/playable.ts";
 import { createStreamProcessor, processWhole } from "../../src/runtime/processor.ts";
@@ -273,6 +275,23 @@ test("a file that is not a WAV gets an error naming it, and nothing changes", { 
   assert.match((await page.textContent("#material-status"))!, /not-audio\.wav: .*RIFF/);
   assert.equal(await page.isEnabled("#export-json"), true, "the trained model is still there");
   await shot("09-bad-file");
+  // Two WAVs that do not make a pair (48 kHz vs 44.1 kHz): the pair check's error names the files.
+  const tone = (rate: number) => Float32Array.from({ length: rate }, (_, i) => 0.5 * Math.sin(i / 10));
+  writeFileSync(join(app.dist, "dry-48k.wav"), encodeWav(makeAudio(48000, [tone(48000)])));
+  writeFileSync(join(app.dist, "wet-44k.wav"), encodeWav(makeAudio(44100, [tone(44100)])));
+  await page.setInputFiles("#dry-file", join(app.dist, "dry-48k.wav"));
+  await page.setInputFiles("#wet-file", join(app.dist, "wet-44k.wav"));
+  await page.click("#use-files");
+  await page.waitForFunction(
+    "/44100/.test(document.querySelector('#material-status').textContent)",
+    undefined,
+    {
+      timeout: 30_000,
+    },
+  );
+  const message = (await page.textContent("#material-status"))!;
+  assert.match(message, /wet-44k\.wav/);
+  assert.ok(await page.evaluate("document.querySelector('#material-status').classList.contains('error')"));
 });
 
 test("at phone width the page fits without sideways scrolling; no page errors were seen", {

@@ -11,6 +11,9 @@ import type { TrainEvent } from "../../src/train/trainer.ts";
 export interface CheckRequest {
   type: "check";
   name: string;
+  /** File names, for messages. */
+  inputName: string;
+  targetName: string;
   sampleRate: number;
   targetSampleRate: number;
   input: Float32Array[];
