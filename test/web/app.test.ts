@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,7 @@ before(async () => {
   if (skip) return;
   app = await openApp();
   page = app.page;
+  rmSync(SHOTS, { recursive: true, force: true }); // this run's screenshots only
   mkdirSync(SHOTS, { recursive: true });
 });
 
