@@ -6,7 +6,7 @@ import type { Layer } from "../layers/layer.ts";
 import { reuse, type Sequence } from "../layers/sequence.ts";
 import { type FloatType, Parameters } from "../parameters.ts";
 import type { Model } from "./model.ts";
-import { addCropped, addPadded } from "./rows.ts";
+import { addCropped, addPadded, copyCropped } from "./rows.ts";
 
 export interface TcnConfig {
   /** Audio channels in and out. Default 1. */
@@ -102,24 +102,24 @@ export class TcnModel implements Model {
 
   forward(x: Sequence): Sequence {
     let h = this.input.forward(x);
+    const rows = h.batch * this.config.width;
+    // The skip sum covers the last layer's frames; each layer's gate output is added while it is still in cache.
+    const skipLength = h.length - (this.receptiveField - 1);
+    const skip = reuse(this.skip, rows * skipLength, h.data);
+    this.skip = skip;
     this.hidden = [];
-    const gatedOutputs: Sequence[] = [];
     this.convs.forEach((conv, i) => {
       this.hidden.push(h);
       const g = this.activations[i]!.forward(conv.forward(h));
+      if (i === 0) copyCropped(skip, skipLength, g.data, g.length, rows);
+      else addCropped(skip, skipLength, g.data, g.length, rows);
       // h_{i+1} = the last g.length samples of h_i + residual(g) (valid convs shorten the signal), built in
       // place in the residual 1x1's output buffer: its backward reads only its input g.
       const r = this.residuals[i]!.forward(g);
-      addCropped(r.data, r.length, h.data, h.length, r.batch * r.channels);
+      addCropped(r.data, r.length, h.data, h.length, rows);
       h = r;
-      gatedOutputs.push(g);
     });
-    const last = gatedOutputs[gatedOutputs.length - 1]!;
-    this.skip = reuse(this.skip, last.data.length, last.data);
-    this.skip.fill(0);
-    for (const g of gatedOutputs)
-      addCropped(this.skip, last.length, g.data, g.length, last.batch * last.channels);
-    return this.head.forward({ ...last, data: this.skip });
+    return this.head.forward({ data: skip, batch: h.batch, channels: this.config.width, length: skipLength });
   }
 
   backward(dOutput: Sequence): void {
