@@ -110,13 +110,18 @@ export class Conv1dLayer implements Layer {
     return { data: this.output, batch: input.batch, channels: shape.outChannels, length };
   }
 
-  backward(dOutput: Sequence, inputGradient: boolean): Sequence | null {
+  /**
+   * `start` (optional, the input's size): the input gradient is added to these values instead of zeros, so a
+   * model summing gradients from two paths saves a pass over the activations.
+   */
+  backward(dOutput: Sequence, inputGradient: boolean, start: Floats | null = null): Sequence | null {
     const input = this.input!;
     const shape = this.shapeFor(input);
     kernels().conv1dBackwardWeights(this.weightGrad, this.biasGrad, dOutput.data, input.data, shape);
     if (!inputGradient) return null;
     this.inputGrad = reuse(this.inputGrad, input.data.length, input.data);
-    this.inputGrad.fill(0);
+    if (start) this.inputGrad.set(start);
+    else this.inputGrad.fill(0);
     kernels().conv1dBackwardData(this.inputGrad, dOutput.data, this.weight, shape);
     return { data: this.inputGrad, batch: input.batch, channels: input.channels, length: input.length };
   }

@@ -134,23 +134,27 @@ export class TcnModel implements Model {
       // 1x1's input-gradient buffer; the last layer's g feeds only the skip sum.
       let dg: Floats;
       if (dNext !== null) {
-        dg = this.residuals[i]!.backward(
-          { data: dNext, batch: hi.batch, channels: width, length: nextLength },
-          true,
-        )!.data;
+        // With equal lengths (causal padding) the skip gradient is the residual's starting value: one pass less.
+        const start = dSkip.length === nextLength ? dSkip.data : null;
+        const dr = { data: dNext, batch: hi.batch, channels: width, length: nextLength };
+        dg = this.residuals[i]!.backward(dr, true, start)!.data;
+        if (start === null) addPadded(dg, nextLength, dSkip.data, dSkip.length, hi.batch * width);
       } else {
         dg = reuse(this.gatedGrad, hi.batch * width * nextLength, dSkip.data);
         this.gatedGrad = dg;
         dg.fill(0);
+        addPadded(dg, nextLength, dSkip.data, dSkip.length, hi.batch * width);
       }
-      addPadded(dg, nextLength, dSkip.data, dSkip.length, hi.batch * width);
       const dz: Sequence = this.activations[i]!.backward(
         { data: dg, batch: hi.batch, channels: width, length: nextLength },
         true,
       )!;
-      // dh_i = the conv's input gradient + d h_{i+1} (padded), in place in the conv's gradient buffer.
-      const dHidden: Floats = this.convs[i]!.backward(dz, true)!.data;
-      if (dNext !== null) addPadded(dHidden, hi.length, dNext, nextLength, hi.batch * width);
+      // dh_i = the conv's input gradient + d h_{i+1} (padded), summed in the conv's gradient buffer (started
+      // from d h_{i+1} when the lengths are equal).
+      const start: Floats | null = dNext !== null && nextLength === hi.length ? dNext : null;
+      const dHidden: Floats = this.convs[i]!.backward(dz, true, start)!.data;
+      if (dNext !== null && start === null)
+        addPadded(dHidden, hi.length, dNext, nextLength, hi.batch * width);
       dNext = dHidden;
       nextLength = hi.length;
     }
