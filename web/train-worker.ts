@@ -2,7 +2,7 @@ import { type Audio, makeAudio } from "../src/audio/audio.ts";
 import { type PreparedPair, preparePairForTraining } from "../src/data/dataset.ts";
 import { builtinEffects } from "../src/effects/builtin/index.ts";
 import { parseChain, renderChain, resolveChain } from "../src/effects/chain.ts";
-import { errorToSignal } from "../src/eval/metrics.ts";
+import { esrOf } from "../src/eval/report/run.ts";
 import { serializeModel } from "../src/io/model-file.ts";
 import type { Model } from "../src/nn/models/model.ts";
 import { findPreset } from "../src/nn/models/presets.ts";
@@ -175,23 +175,11 @@ async function trainRun(epochs: number, resumeFrom: Checkpoint | null): Promise<
         preset: request.preset,
         bestEpoch: result.bestEpoch,
         validationEsr: result.bestEsr,
-        testEsr: esrOf(output, wet),
+        testEsr: esrOf(makeAudio(pair.report.sampleRate, [wet]), makeAudio(pair.report.sampleRate, [output])),
         test: { input: dry, target: wet, output, sampleRate: pair.report.sampleRate },
         reason: result.reason,
       },
     },
     [dry.buffer, wet.buffer, output.buffer],
   );
-}
-
-/** sum (y - t)^2 / sum t^2 (float64 sums). */
-function esrOf(output: Float32Array, target: Float32Array): number {
-  let error = 0;
-  let signal = 0;
-  for (let i = 0; i < target.length; i++) {
-    const d = output[i]! - target[i]!;
-    error += d * d;
-    signal += target[i]! * target[i]!;
-  }
-  return errorToSignal(error, signal);
 }

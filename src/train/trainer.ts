@@ -725,12 +725,11 @@ export interface BpttOptions {
  */
 export class GradientComputer implements GradientSource {
   readonly passes: ModelPasses;
-  private readonly loss: Loss;
-  private gradient: Floats | undefined;
+  private readonly batchLoss: BatchLoss;
 
   constructor(model: Model, loss: Loss, bptt: BpttOptions | null, microBatch: number | null = null) {
     this.passes = new ModelPasses(model, bptt, microBatch);
-    this.loss = loss;
+    this.batchLoss = new BatchLoss(loss, model);
   }
 
   /**
@@ -740,31 +739,47 @@ export class GradientComputer implements GradientSource {
    */
   compute(input: Floats, target: Floats, size: number, channels: number, length: number): number {
     const output = this.passes.forward(input, size, channels, length);
-    const value = lossOf(this.loss, output, target, this.passes.model, { batch: size, channels, length });
-    if (!Number.isFinite(value)) return value;
-    this.gradient = reuse(this.gradient, output.length, output);
-    this.gradient.fill(0);
-    this.loss.backward(this.gradient);
-    this.passes.backward(this.gradient, size, channels, length);
+    const value = this.batchLoss.compute(output, target, { batch: size, channels, length });
+    if (Number.isFinite(value)) this.passes.backward(this.batchLoss.gradient, size, channels, length);
     return value;
   }
 }
 
-/** The loss of a whole batch's output, after checking it matches the target. */
-export function lossOf(
-  loss: Loss,
-  output: Floats,
-  target: Floats,
-  model: Model,
-  shape: { batch: number; channels: number; length: number },
-): number {
-  if (output.length !== target.length) {
-    throw new DeepspError(
-      "train/shape",
-      `${model.architecture} outputs ${output.length} samples per batch but the target has ${target.length}`,
-    );
+/**
+ * The loss over a whole batch's output and, when it is finite, d loss / d output (`gradient`, a buffer kept
+ * across calls). Shared by GradientComputer and the data-parallel gradients, which gather the output first.
+ */
+export class BatchLoss {
+  private buffer: Floats | undefined;
+
+  constructor(
+    private readonly loss: Loss,
+    private readonly model: Model,
+  ) {}
+
+  /** The last finite compute's d loss / d output. */
+  get gradient(): Floats {
+    return this.buffer!;
   }
-  return loss.forward(output, target, shape);
+
+  compute(
+    output: Floats,
+    target: Floats,
+    shape: { batch: number; channels: number; length: number },
+  ): number {
+    if (output.length !== target.length) {
+      throw new DeepspError(
+        "train/shape",
+        `${this.model.architecture} outputs ${output.length} samples per batch but the target has ${target.length}`,
+      );
+    }
+    const value = this.loss.forward(output, target, shape);
+    if (!Number.isFinite(value)) return value;
+    this.buffer = reuse(this.buffer, output.length, output);
+    this.buffer.fill(0);
+    this.loss.backward(this.buffer);
+    return value;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { Rng } from "../../src/core/rng.ts";
 import type { ActivationKind } from "../../src/nn/kernels/types.ts";
 import { instantiateWasmKernels } from "../../src/nn/kernels/wasm/module.ts";
+import { ACTIVATIONS } from "../../src/nn/layers/activation.ts";
 import { PRESETS } from "../../src/nn/models/presets.ts";
 import { createModel } from "../../src/nn/models/registry.ts";
 import { createStreamProcessor, processWhole } from "../../src/runtime/index.ts";
@@ -38,16 +39,7 @@ import { allocationFree, measureAllocation } from "../helpers/allocation.ts";
  */
 
 const EPS32 = 2 ** -24;
-const KINDS: ActivationKind[] = [
-  "identity",
-  "tanh",
-  "sigmoid",
-  "relu",
-  "leakyRelu",
-  "softsign",
-  "silu",
-  "hardtanh",
-];
+const KINDS = ACTIVATIONS;
 
 function rows(data: Float32Array, pos: number, stride: number): ArenaRows {
   return { data, pos, stride };

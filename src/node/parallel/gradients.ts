@@ -5,10 +5,10 @@ import { DeepspError } from "../../core/errors.ts";
 import type { Floats } from "../../nn/kernels/types.ts";
 import { reuse } from "../../nn/layers/sequence.ts";
 import {
+  BatchLoss,
   GradientComputer,
   type GradientSource,
   type GradientSourceSetup,
-  lossOf,
   ModelPasses,
 } from "../../train/trainer.ts";
 import {
@@ -102,17 +102,18 @@ export async function createParallelGradients(
 class ParallelGradients implements GradientSource {
   private readonly passes: ModelPasses;
   private full: Floats | undefined;
-  private gradient: Floats | undefined;
+  private readonly batchLoss: BatchLoss;
 
   constructor(
     private readonly setup: GradientSourceSetup,
     private readonly workers: GradientWorker[],
   ) {
     this.passes = new ModelPasses(setup.model, setup.bptt, setup.microBatch);
+    this.batchLoss = new BatchLoss(setup.loss, setup.model);
   }
 
   compute(input: Floats, target: Floats, size: number, channels: number, length: number): number {
-    const { model, loss } = this.setup;
+    const { model } = this.setup;
     if (size > this.setup.maxBatch || channels !== this.setup.channels || length !== this.setup.length) {
       throw new DeepspError(
         "train/shape",
@@ -146,20 +147,18 @@ class ParallelGradients implements GradientSource {
       row += w.rows;
     }
 
-    const value = lossOf(loss, this.full, target, model, { batch: size, channels, length });
+    const value = this.batchLoss.compute(this.full, target, { batch: size, channels, length });
     if (!Number.isFinite(value)) return value;
-    this.gradient = reuse(this.gradient, this.full.length, this.full);
-    this.gradient.fill(0);
-    loss.backward(this.gradient);
+    const gradient = this.batchLoss.gradient;
 
     // Backward: each slice's output gradient; then the workers' parameter gradients are added to ours.
     row = own;
     for (const w of this.workers) {
-      w.views.dOutput.set(this.gradient.subarray(row * outRow, (row + w.rows) * outRow));
+      w.views.dOutput.set(gradient.subarray(row * outRow, (row + w.rows) * outRow));
       row += w.rows;
       start(w, PHASE_BACKWARD);
     }
-    this.passes.backward(this.gradient.subarray(0, own * outRow), own, channels, length);
+    this.passes.backward(gradient.subarray(0, own * outRow), own, channels, length);
     const grads = model.parameters.grads;
     for (const w of this.workers) {
       finish(w);

@@ -4,6 +4,7 @@ import * as jsActivations from "../../../src/nn/kernels/js/activations.ts";
 import * as jsGated from "../../../src/nn/kernels/js/gated.ts";
 import type { ActivationKind } from "../../../src/nn/kernels/types.ts";
 import * as wasm from "../../../src/nn/kernels/wasm/activations.ts";
+import { ACTIVATIONS } from "../../../src/nn/layers/activation.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
 import { Rng } from "../../helpers/gradcheck.ts";
 
@@ -14,16 +15,7 @@ import { Rng } from "../../helpers/gradcheck.ts";
  * same y), must be bit-equal.
  */
 
-const KINDS: ActivationKind[] = [
-  "identity",
-  "tanh",
-  "sigmoid",
-  "relu",
-  "leakyRelu",
-  "softsign",
-  "silu",
-  "hardtanh",
-];
+const KINDS = ACTIVATIONS;
 const FAST = new Set<ActivationKind>(["tanh", "sigmoid", "silu"]);
 
 /** Dense over [-20, 20] and every scale down to 1e-6, with corners (zeros, huge, saturating); odd length. */

@@ -7,7 +7,12 @@ import type { Model } from "../../../src/nn/models/model.ts";
 import { createModel } from "../../../src/nn/models/registry.ts";
 import { createParallelGradients } from "../../../src/node/parallel/gradients.ts";
 import { createLoss, type LossConfig } from "../../../src/train/losses/index.ts";
-import { type BpttOptions, GradientComputer, train } from "../../../src/train/trainer.ts";
+import {
+  type BpttOptions,
+  GradientComputer,
+  type GradientSourceSetup,
+  train,
+} from "../../../src/train/trainer.ts";
 
 /*
  * Data-parallel gradients (src/node/parallel) against the single-threaded GradientComputer on the same batch:
@@ -104,13 +109,13 @@ for (const c of CASES) {
   });
 }
 
-test("one thread or a float64 model gives the plain GradientComputer; bad thread counts are refused", async () => {
-  const model = createModel({ architecture: "linear", taps: 4 }, { seed: 1 });
-  const loss = createLoss({ type: "mse" });
-  const setup = {
+/** A setup for a 4-tap linear model with MSE over batches of 8 rows of 20 -> 17 samples. */
+function linearSetup(model: Model): GradientSourceSetup {
+  const lossConfig: LossConfig = { type: "mse" };
+  return {
     model,
-    loss,
-    lossConfig: { type: "mse" } as LossConfig,
+    loss: createLoss(lossConfig),
+    lossConfig,
     bptt: null,
     microBatch: null,
     maxBatch: 8,
@@ -118,6 +123,10 @@ test("one thread or a float64 model gives the plain GradientComputer; bad thread
     inLength: 20,
     length: 17,
   };
+}
+
+test("one thread or a float64 model gives the plain GradientComputer; bad thread counts are refused", async () => {
+  const setup = linearSetup(createModel({ architecture: "linear", taps: 4 }, { seed: 1 }));
   assert.ok((await createParallelGradients(setup, 1)) instanceof GradientComputer);
   const model64 = createModel({ architecture: "linear", taps: 4 }, { seed: 1, floatType: "float64" });
   assert.ok((await createParallelGradients({ ...setup, model: model64 }, 2)) instanceof GradientComputer);
@@ -129,19 +138,7 @@ test("a worker that cannot build the model fails setup with a train/worker error
   const broken = Object.assign(Object.create(model) as Model, {
     toConfig: () => ({ architecture: "no-such-architecture" }),
   });
-  const loss = createLoss({ type: "mse" });
-  const setup = {
-    model: broken,
-    loss,
-    lossConfig: { type: "mse" } as LossConfig,
-    bptt: null,
-    microBatch: null,
-    maxBatch: 8,
-    channels: 1,
-    inLength: 20,
-    length: 17,
-  };
-  await assert.rejects(createParallelGradients(setup, 2), (error: unknown) => {
+  await assert.rejects(createParallelGradients(linearSetup(broken), 2), (error: unknown) => {
     assert.ok(error instanceof DeepspError);
     assert.equal(error.code, "train/worker");
     assert.match(error.message, /no-such-architecture/);
