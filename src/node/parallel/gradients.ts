@@ -125,9 +125,9 @@ class ParallelGradients implements GradientSource {
     // Slice sizes as equal as possible, whole windows; this thread's (slice 0) is never the smaller one.
     const slices = this.workers.length + 1;
     const own = Math.ceil(size / slices);
-    this.workers.forEach((w, i) => {
-      w.rows = Math.floor(size / slices) + (i + 1 < size % slices ? 1 : 0);
-    });
+    for (let i = 0; i < this.workers.length; i++) {
+      this.workers[i]!.rows = Math.floor(size / slices) + (i + 1 < size % slices ? 1 : 0);
+    }
 
     // Forward: the workers on their slices with these parameters, this thread on slice 0.
     let row = own;
