@@ -25,8 +25,9 @@
  *
  * Every inner loop keeps its accumulators in registers and shares each load: pre-activations and dh propagation
  * are two sequences x four f32x4 (eight accumulators; more spill on x64's 16 registers, and unrolling measured
- * slower), weight gradients two columns x four f32x4. Without FMA in wasm SIMD that is ~0.7 instructions per
- * multiply-add lane, and the activations (five exps per unit and step for an LSTM) cost about as much again.
+ * slower), weight gradients two columns x four f32x4. Without FMA (the plain SIMD 128 build, ./fma.ts) that is
+ * ~0.7 instructions per multiply-add lane, and the activations (five exps per unit and step for an LSTM) cost
+ * about as much again.
  */
 
 // ---- activations ----------------------------------------------------------------------------------------
@@ -34,6 +35,7 @@
 // The gate activations are ./fastmath's fast exp / sigmoid / tanh (a few float32 ulps; these kernels are
 // training-only).
 import { sigmoidV as sigmoidT, tanhV as tanhT } from "./fastmath";
+import { madd } from "./fma";
 
 // ---- weights --------------------------------------------------------------------------------------------
 
@@ -180,34 +182,34 @@ function preactivations(
         const xa = v128.load32_splat(x + ((<usize>p) << 2));
         const xe = v128.load32_splat(x + xRow + ((<usize>p) << 2));
         let v = v128.load(wp);
-        a0 = f32x4.add(a0, f32x4.mul(v, xa));
-        e0 = f32x4.add(e0, f32x4.mul(v, xe));
+        a0 = madd(v, xa, a0);
+        e0 = madd(v, xe, e0);
         v = v128.load(wp, 16);
-        a1 = f32x4.add(a1, f32x4.mul(v, xa));
-        e1 = f32x4.add(e1, f32x4.mul(v, xe));
+        a1 = madd(v, xa, a1);
+        e1 = madd(v, xe, e1);
         v = v128.load(wp, 32);
-        a2 = f32x4.add(a2, f32x4.mul(v, xa));
-        e2 = f32x4.add(e2, f32x4.mul(v, xe));
+        a2 = madd(v, xa, a2);
+        e2 = madd(v, xe, e2);
         v = v128.load(wp, 48);
-        a3 = f32x4.add(a3, f32x4.mul(v, xa));
-        e3 = f32x4.add(e3, f32x4.mul(v, xe));
+        a3 = madd(v, xa, a3);
+        e3 = madd(v, xe, e3);
         wp += 64;
       }
       for (let k = 0; k < hidden; k++) {
         const ha = v128.load32_splat(hPrev + ((<usize>k) << 2));
         const he = v128.load32_splat(hPrev + rowBytes + ((<usize>k) << 2));
         let v = v128.load(wp);
-        a0 = f32x4.add(a0, f32x4.mul(v, ha));
-        e0 = f32x4.add(e0, f32x4.mul(v, he));
+        a0 = madd(v, ha, a0);
+        e0 = madd(v, he, e0);
         v = v128.load(wp, 16);
-        a1 = f32x4.add(a1, f32x4.mul(v, ha));
-        e1 = f32x4.add(e1, f32x4.mul(v, he));
+        a1 = madd(v, ha, a1);
+        e1 = madd(v, he, e1);
         v = v128.load(wp, 32);
-        a2 = f32x4.add(a2, f32x4.mul(v, ha));
-        e2 = f32x4.add(e2, f32x4.mul(v, he));
+        a2 = madd(v, ha, a2);
+        e2 = madd(v, he, e2);
         v = v128.load(wp, 48);
-        a3 = f32x4.add(a3, f32x4.mul(v, ha));
-        e3 = f32x4.add(e3, f32x4.mul(v, he));
+        a3 = madd(v, ha, a3);
+        e3 = madd(v, he, e3);
         wp += 64;
       }
       const q1 = pre1 + ((<usize>u) << 6);
@@ -218,18 +220,18 @@ function preactivations(
     } else {
       for (let p = 0; p < inputs; p++) {
         const xa = v128.load32_splat(x + ((<usize>p) << 2));
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(wp), xa));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(wp, 16), xa));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(wp, 32), xa));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(wp, 48), xa));
+        a0 = madd(v128.load(wp), xa, a0);
+        a1 = madd(v128.load(wp, 16), xa, a1);
+        a2 = madd(v128.load(wp, 32), xa, a2);
+        a3 = madd(v128.load(wp, 48), xa, a3);
         wp += 64;
       }
       for (let k = 0; k < hidden; k++) {
         const ha = v128.load32_splat(hPrev + ((<usize>k) << 2));
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(wp), ha));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(wp, 16), ha));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(wp, 32), ha));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(wp, 48), ha));
+        a0 = madd(v128.load(wp), ha, a0);
+        a1 = madd(v128.load(wp, 16), ha, a1);
+        a2 = madd(v128.load(wp, 32), ha, a2);
+        a3 = madd(v128.load(wp, 48), ha, a3);
         wp += 64;
       }
     }
@@ -382,17 +384,17 @@ function propagate(carry: usize, d: usize, dRow: usize, width: i32, wH: usize, b
         const sa = v128.load32_splat(d0 + jb);
         const se = v128.load32_splat(d1 + jb);
         let v = v128.load(wp);
-        a0 = f32x4.add(a0, f32x4.mul(v, sa));
-        e0 = f32x4.add(e0, f32x4.mul(v, se));
+        a0 = madd(v, sa, a0);
+        e0 = madd(v, se, e0);
         v = v128.load(wp, 16);
-        a1 = f32x4.add(a1, f32x4.mul(v, sa));
-        e1 = f32x4.add(e1, f32x4.mul(v, se));
+        a1 = madd(v, sa, a1);
+        e1 = madd(v, se, e1);
         v = v128.load(wp, 32);
-        a2 = f32x4.add(a2, f32x4.mul(v, sa));
-        e2 = f32x4.add(e2, f32x4.mul(v, se));
+        a2 = madd(v, sa, a2);
+        e2 = madd(v, se, e2);
         v = v128.load(wp, 48);
-        a3 = f32x4.add(a3, f32x4.mul(v, sa));
-        e3 = f32x4.add(e3, f32x4.mul(v, se));
+        a3 = madd(v, sa, a3);
+        e3 = madd(v, se, e3);
         wp += rowBytes;
       }
       v128.store(c0 + k, f32x4.add(v128.load(c0 + k), a0));
@@ -413,8 +415,8 @@ function propagate(carry: usize, d: usize, dRow: usize, width: i32, wH: usize, b
       for (let j = 0; j < width; j++) {
         const jb = (<usize>j) << 2;
         const v = v128.load(wp);
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load32_splat(d0 + jb)));
-        e0 = f32x4.add(e0, f32x4.mul(v, v128.load32_splat(d1 + jb)));
+        a0 = madd(v, v128.load32_splat(d0 + jb), a0);
+        e0 = madd(v, v128.load32_splat(d1 + jb), e0);
         wp += rowBytes;
       }
       v128.store(c0 + k, f32x4.add(v128.load(c0 + k), a0));
@@ -433,10 +435,10 @@ function inputGradient(dx: usize, d: usize, dRow: usize, wIT: usize, batch: i32,
       let s1 = s0;
       let j: usize = 0;
       for (; j + 32 <= dRow; j += 32) {
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(dr + j), v128.load(wr + j)));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(dr + j, 16), v128.load(wr + j, 16)));
+        s0 = madd(v128.load(dr + j), v128.load(wr + j), s0);
+        s1 = madd(v128.load(dr + j, 16), v128.load(wr + j, 16), s1);
       }
-      if (j < dRow) s0 = f32x4.add(s0, f32x4.mul(v128.load(dr + j), v128.load(wr + j)));
+      if (j < dRow) s0 = madd(v128.load(dr + j), v128.load(wr + j), s0);
       s0 = f32x4.add(s0, s1);
       const at = dx + ((<usize>(b * inputs + p)) << 2);
       store<f32>(
@@ -488,17 +490,17 @@ function outer(
         const sa = v128.load32_splat(s0 + sp);
         const se = v128.load32_splat(s1 + sp);
         let v = v128.load(dp);
-        a0 = f32x4.add(a0, f32x4.mul(v, sa));
-        e0 = f32x4.add(e0, f32x4.mul(v, se));
+        a0 = madd(v, sa, a0);
+        e0 = madd(v, se, e0);
         v = v128.load(dp, 16);
-        a1 = f32x4.add(a1, f32x4.mul(v, sa));
-        e1 = f32x4.add(e1, f32x4.mul(v, se));
+        a1 = madd(v, sa, a1);
+        e1 = madd(v, se, e1);
         v = v128.load(dp, 32);
-        a2 = f32x4.add(a2, f32x4.mul(v, sa));
-        e2 = f32x4.add(e2, f32x4.mul(v, se));
+        a2 = madd(v, sa, a2);
+        e2 = madd(v, se, e2);
         v = v128.load(dp, 48);
-        a3 = f32x4.add(a3, f32x4.mul(v, sa));
-        e3 = f32x4.add(e3, f32x4.mul(v, se));
+        a3 = madd(v, sa, a3);
+        e3 = madd(v, se, e3);
         dp += dRow;
         sp += srcRow;
       }
@@ -521,8 +523,8 @@ function outer(
       let sp: usize = 0;
       for (let n = 0; n < rows; n++) {
         const v = v128.load(dp);
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load32_splat(s0 + sp)));
-        e0 = f32x4.add(e0, f32x4.mul(v, v128.load32_splat(s1 + sp)));
+        a0 = madd(v, v128.load32_splat(s0 + sp), a0);
+        e0 = madd(v, v128.load32_splat(s1 + sp), e0);
         dp += dRow;
         sp += srcRow;
       }

@@ -14,12 +14,15 @@
  * Register blocking (measured on the 2-core Zen 4 dev machine, Node 20 / V8 11.3, which keeps 15 xmm
  * registers): four rows x eight frames = eight f32x4 accumulators, two input loads and four weight loads per
  * pair, ~37 GFLOP/s; 4 x 12 or 6 x 8 spill and run ~29, two pairs per iteration ~30, splatting the weights
- * with load32_splat instead ~35. There is no fused multiply-add in wasm SIMD 128, so peak is ~58 GFLOP/s.
+ * with load32_splat instead ~35. Peak is ~58 GFLOP/s (two f32x4 multiply-adds per cycle); the relaxed-SIMD build
+ * fuses each multiply-add (./fma.ts), which lifts the same block to ~50 (fewer instructions for the front end).
  *
  * Backward weights is a dot product along time: dw[o, p] += sum_t dy[o, t] in[off(p) + t], four dy rows by
  * two pairs (eight f32x4 accumulators) per pass over a time tile, each tile's lane sums added into float64
  * totals so that 16 x 8192-term sums keep float32-input precision.
  */
+
+import { madd } from "./fma";
 
 /** Copies `rows` rows: dst row r = `lead` zeros, src[r * srcStride + (0..len)], then `tail` zeros. */
 export function convCopyRows(
@@ -176,17 +179,17 @@ function rows4x8(
       const x = v128.load(p);
       const xh = v128.load(p, 16);
       let v = v128.load(wp);
-      a0 = f32x4.add(a0, f32x4.mul(v, x));
-      a0h = f32x4.add(a0h, f32x4.mul(v, xh));
+      a0 = madd(v, x, a0);
+      a0h = madd(v, xh, a0h);
       v = v128.load(wp, 16);
-      a1 = f32x4.add(a1, f32x4.mul(v, x));
-      a1h = f32x4.add(a1h, f32x4.mul(v, xh));
+      a1 = madd(v, x, a1);
+      a1h = madd(v, xh, a1h);
       v = v128.load(wp, 32);
-      a2 = f32x4.add(a2, f32x4.mul(v, x));
-      a2h = f32x4.add(a2h, f32x4.mul(v, xh));
+      a2 = madd(v, x, a2);
+      a2h = madd(v, xh, a2h);
       v = v128.load(wp, 48);
-      a3 = f32x4.add(a3, f32x4.mul(v, x));
-      a3h = f32x4.add(a3h, f32x4.mul(v, xh));
+      a3 = madd(v, x, a3);
+      a3h = madd(v, xh, a3h);
       wp += 64;
     }
     v128.store(r0 + tb, a0);
@@ -302,17 +305,17 @@ function dots4x2(
     const u = v128.load(x0 + i);
     const v = v128.load(x1 + i);
     let d = v128.load(d0 + i);
-    a00 = f32x4.add(a00, f32x4.mul(d, u));
-    a01 = f32x4.add(a01, f32x4.mul(d, v));
+    a00 = madd(d, u, a00);
+    a01 = madd(d, v, a01);
     d = v128.load(d1 + i);
-    a10 = f32x4.add(a10, f32x4.mul(d, u));
-    a11 = f32x4.add(a11, f32x4.mul(d, v));
+    a10 = madd(d, u, a10);
+    a11 = madd(d, v, a11);
     d = v128.load(d2 + i);
-    a20 = f32x4.add(a20, f32x4.mul(d, u));
-    a21 = f32x4.add(a21, f32x4.mul(d, v));
+    a20 = madd(d, u, a20);
+    a21 = madd(d, v, a21);
     d = v128.load(d3 + i);
-    a30 = f32x4.add(a30, f32x4.mul(d, u));
-    a31 = f32x4.add(a31, f32x4.mul(d, v));
+    a30 = madd(d, u, a30);
+    a31 = madd(d, v, a31);
   }
   store<f64>(w0, load<f64>(w0) + lanes(a00));
   store<f64>(w0 + 8, load<f64>(w0 + 8) + lanes(a01));

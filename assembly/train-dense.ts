@@ -16,6 +16,8 @@
  * dummy row.
  */
 
+import { madd } from "./fma";
+
 /**
  * out rows r0..r3, columns [0, cols) (a multiple of 8): out[q][j] = (accumulate ? out[q][j] : bias[j]) +
  * sum_{p < pairs} S(q, p) V(p)[j], S(q, p) = f32 at s + p * sPair + 4 q bytes, V(p) at v + p * vPair bytes.
@@ -65,17 +67,17 @@ function rows4x8(
       const x = v128.load(vp);
       const xh = v128.load(vp, 16);
       let c = v128.load32_splat(sp);
-      a0 = f32x4.add(a0, f32x4.mul(c, x));
-      a0h = f32x4.add(a0h, f32x4.mul(c, xh));
+      a0 = madd(c, x, a0);
+      a0h = madd(c, xh, a0h);
       c = v128.load32_splat(sp, 4);
-      a1 = f32x4.add(a1, f32x4.mul(c, x));
-      a1h = f32x4.add(a1h, f32x4.mul(c, xh));
+      a1 = madd(c, x, a1);
+      a1h = madd(c, xh, a1h);
       c = v128.load32_splat(sp, 8);
-      a2 = f32x4.add(a2, f32x4.mul(c, x));
-      a2h = f32x4.add(a2h, f32x4.mul(c, xh));
+      a2 = madd(c, x, a2);
+      a2h = madd(c, xh, a2h);
       c = v128.load32_splat(sp, 12);
-      a3 = f32x4.add(a3, f32x4.mul(c, x));
-      a3h = f32x4.add(a3h, f32x4.mul(c, xh));
+      a3 = madd(c, x, a3);
+      a3h = madd(c, xh, a3h);
       vp += vPair;
     }
     v128.store(r0 + jb, a0);

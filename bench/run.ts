@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { enableRelaxedSimd } from "../src/node/wasm.ts";
 import { wavBench } from "./audio/wav.ts";
 import { alignmentBench } from "./data/alignment.ts";
 import { windowsMemoryBench } from "./data/windows-memory.ts";
@@ -16,6 +17,8 @@ import { studyLowpassBench } from "./study/lowpass.ts";
 import { trainingMemoryBench } from "./train/memory.ts";
 import { trainingBench } from "./train/throughput.ts";
 import { webTrainBench } from "./web/train.ts";
+
+enableRelaxedSimd();
 
 const benchmarks: Benchmark[] = [
   wavBench,

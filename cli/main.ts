@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { DeepspError } from "../src/core/errors.ts";
+import { enableRelaxedSimd } from "../src/node/wasm.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { effectsCommand } from "./commands/effects.ts";
 import { evalCommand } from "./commands/eval.ts";
@@ -16,6 +17,9 @@ import { renderCommand } from "./commands/render.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { trainCommand } from "./commands/train.ts";
+
+// The training kernels' fused multiply-add build needs a V8 flag on Node 20 (src/node/wasm.ts).
+enableRelaxedSimd();
 
 const program = new Command("deepsp")
   .description(

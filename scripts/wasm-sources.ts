@@ -23,11 +23,14 @@ export const ASC_FLAGS = [
   "abort=",
 ];
 
+/** Added to ASC_FLAGS for the second build: relaxed SIMD (fused multiply-add in assembly/fma.ts). */
+export const RELAXED_FLAGS = ["--enable", "relaxed-simd"];
+
 /** SHA-256 over the source paths and texts, the flags and the compiler version (what the output depends on). */
 export function sourceDigest(): string {
   const hash = createHash("sha256");
   const pkg = JSON.parse(readFileSync(new URL("node_modules/assemblyscript/package.json", root), "utf8"));
-  hash.update(`assemblyscript ${pkg.version}\n${ASC_FLAGS.join(" ")}\n`);
+  hash.update(`assemblyscript ${pkg.version}\n${ASC_FLAGS.join(" ")}\n${RELAXED_FLAGS.join(" ")}\n`);
   for (const path of WASM_SOURCES) hash.update(`${path}\n${readFileSync(new URL(path, root), "utf8")}\n`);
   return hash.digest("hex");
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { DeepspError } from "../../core/errors.ts";
 import type { Floats } from "../../nn/kernels/types.ts";
+import { trainingWasmBuild } from "../../nn/kernels/wasm/module.ts";
 import { reuse } from "../../nn/layers/sequence.ts";
 import {
   BatchLoss,
@@ -79,6 +80,7 @@ export async function createParallelGradients(
         modelConfig: setup.model.toConfig(),
         bptt: setup.bptt,
         microBatch: setup.microBatch,
+        wasmBuild: trainingWasmBuild(),
         buffer,
       };
       const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_BOOT)}`), {

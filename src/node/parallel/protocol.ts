@@ -1,3 +1,4 @@
+import type { WasmBuild } from "../../nn/kernels/wasm/module.ts";
 import type { BpttOptions } from "../../train/trainer.ts";
 
 /*
@@ -28,6 +29,8 @@ export interface WorkerSetup {
   modelConfig: unknown;
   bptt: BpttOptions | null;
   microBatch: number | null;
+  /** The trainer thread's build of the wasm kernels: every thread sums in the same way. */
+  wasmBuild: WasmBuild;
   parameters: number;
   maxRows: number;
   channels: number;

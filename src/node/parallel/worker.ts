@@ -1,6 +1,8 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { setTrainingWasmBuild } from "../../nn/kernels/wasm/module.ts";
 import { createModel } from "../../nn/models/registry.ts";
 import { ModelPasses } from "../../train/trainer.ts";
+import { enableRelaxedSimd } from "../wasm.ts";
 import {
   DONE,
   FAILED,
@@ -22,6 +24,9 @@ import {
  */
 
 const setup = workerData as WorkerSetup;
+// The trainer thread's build of the wasm kernels (V8's flag is per process; each thread checks for itself).
+if (setup.wasmBuild === "relaxed") enableRelaxedSimd();
+setTrainingWasmBuild(setup.wasmBuild);
 const views = sharedViews(setup.buffer, setup);
 const model = createModel(setup.modelConfig);
 const passes = new ModelPasses(model, setup.bptt, setup.microBatch);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { jsKernels, type Kernels, useKernels, wasmKernels } from "../../../src/nn/kernels/index.ts";
 import * as js from "../../../src/nn/kernels/js/conv.ts";
 import * as ref from "../../../src/nn/kernels/reference/conv.ts";
@@ -8,6 +7,7 @@ import * as wasm from "../../../src/nn/kernels/wasm/conv.ts";
 import { TcnModel } from "../../../src/nn/models/tcn.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
+import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
 /*
  * The wasm SIMD conv1d kernels (src/nn/kernels/wasm/conv.ts) against their JS twin in float32. The two sum in
@@ -94,65 +94,68 @@ function check(
   return worst;
 }
 
-test("wasm conv1d equals the JS twin in float32 within summation error (forward, backward data, backward weights)", () => {
-  const rng = new Rng(31);
-  const worst = { y: 0, dx: 0, dw: 0, db: 0 };
-  for (const shape of shapes(rng, 60)) {
-    const what = JSON.stringify(shape);
-    const { batch, inChannels, outChannels, inLength, kernelSize, groups } = shape;
-    const outLength = convOutLength(shape);
-    const x = randomArray(batch * inChannels * inLength, rng);
-    const w = randomArray(((outChannels * inChannels) / groups) * kernelSize, rng, 0.5);
-    const bias = rng.int(2) === 0 ? null : randomArray(outChannels, rng);
-    const dy = randomArray(batch * outChannels * outLength, rng);
-    const perOutput = (inChannels / groups) * kernelSize;
+testEachBuild(
+  "wasm conv1d equals the JS twin in float32 within summation error (forward, backward data, backward weights)",
+  () => {
+    const rng = new Rng(31);
+    const worst = { y: 0, dx: 0, dw: 0, db: 0 };
+    for (const shape of shapes(rng, 60)) {
+      const what = JSON.stringify(shape);
+      const { batch, inChannels, outChannels, inLength, kernelSize, groups } = shape;
+      const outLength = convOutLength(shape);
+      const x = randomArray(batch * inChannels * inLength, rng);
+      const w = randomArray(((outChannels * inChannels) / groups) * kernelSize, rng, 0.5);
+      const bias = rng.int(2) === 0 ? null : randomArray(outChannels, rng);
+      const dy = randomArray(batch * outChannels * outLength, rng);
+      const perOutput = (inChannels / groups) * kernelSize;
 
-    // Forward overwrites: start from different garbage.
-    const yWasm = new Float32Array(dy.length).fill(Number.NaN);
-    const yJs = new Float32Array(dy.length).fill(7);
-    wasm.conv1dForward(yWasm, f32(x), f32(w), bias && f32(bias), shape);
-    js.conv1dForward(yJs, f32(x), f32(w), bias && f32(bias), shape);
-    const ySum = new Float64Array(dy.length);
-    ref.conv1dForward(ySum, abs(f32(x)), abs(f32(w)), bias && abs(f32(bias)), shape);
-    worst.y = Math.max(worst.y, check(yWasm, yJs, ySum, perOutput + 2, `y ${what}`));
+      // Forward overwrites: start from different garbage.
+      const yWasm = new Float32Array(dy.length).fill(Number.NaN);
+      const yJs = new Float32Array(dy.length).fill(7);
+      wasm.conv1dForward(yWasm, f32(x), f32(w), bias && f32(bias), shape);
+      js.conv1dForward(yJs, f32(x), f32(w), bias && f32(bias), shape);
+      const ySum = new Float64Array(dy.length);
+      ref.conv1dForward(ySum, abs(f32(x)), abs(f32(w)), bias && abs(f32(bias)), shape);
+      worst.y = Math.max(worst.y, check(yWasm, yJs, ySum, perOutput + 2, `y ${what}`));
 
-    // Backward kernels add: start from the same non-zero contents.
-    const dx0 = f32(randomArray(x.length, rng));
-    const dxWasm = dx0.slice();
-    const dxJs = dx0.slice();
-    wasm.conv1dBackwardData(dxWasm, f32(dy), f32(w), shape);
-    js.conv1dBackwardData(dxJs, f32(dy), f32(w), shape);
-    const dxSum = abs(dx0);
-    ref.conv1dBackwardData(dxSum, abs(f32(dy)), abs(f32(w)), shape);
-    worst.dx = Math.max(
-      worst.dx,
-      check(dxWasm, dxJs, dxSum, (outChannels / groups) * kernelSize + 2, `dx ${what}`),
+      // Backward kernels add: start from the same non-zero contents.
+      const dx0 = f32(randomArray(x.length, rng));
+      const dxWasm = dx0.slice();
+      const dxJs = dx0.slice();
+      wasm.conv1dBackwardData(dxWasm, f32(dy), f32(w), shape);
+      js.conv1dBackwardData(dxJs, f32(dy), f32(w), shape);
+      const dxSum = abs(dx0);
+      ref.conv1dBackwardData(dxSum, abs(f32(dy)), abs(f32(w)), shape);
+      worst.dx = Math.max(
+        worst.dx,
+        check(dxWasm, dxJs, dxSum, (outChannels / groups) * kernelSize + 2, `dx ${what}`),
+      );
+
+      const dw0 = f32(randomArray(w.length, rng));
+      const db0 = f32(randomArray(outChannels, rng));
+      const dwWasm = dw0.slice();
+      const dwJs = dw0.slice();
+      const dbWasm = bias === null ? null : db0.slice();
+      const dbJs = bias === null ? null : db0.slice();
+      wasm.conv1dBackwardWeights(dwWasm, dbWasm, f32(dy), f32(x), shape);
+      js.conv1dBackwardWeights(dwJs, dbJs, f32(dy), f32(x), shape);
+      const dwSum = abs(dw0);
+      const dbSum = abs(db0);
+      ref.conv1dBackwardWeights(dwSum, dbSum, abs(f32(dy)), abs(f32(x)), shape);
+      const terms = batch * outLength + 2;
+      worst.dw = Math.max(worst.dw, check(dwWasm, dwJs, dwSum, terms, `dw ${what}`));
+      if (dbWasm !== null && dbJs !== null)
+        worst.db = Math.max(worst.db, check(dbWasm, dbJs, dbSum, terms, `db ${what}`));
+      else assert.equal(dbWasm, null);
+    }
+    console.log(
+      `wasm conv1d vs JS, worst |diff| in 2^-24 x sum |terms|: y ${worst.y.toFixed(2)}, dx ${worst.dx.toFixed(2)}, ` +
+        `dw ${worst.dw.toFixed(2)}, dbias ${worst.db.toFixed(2)}`,
     );
+  },
+);
 
-    const dw0 = f32(randomArray(w.length, rng));
-    const db0 = f32(randomArray(outChannels, rng));
-    const dwWasm = dw0.slice();
-    const dwJs = dw0.slice();
-    const dbWasm = bias === null ? null : db0.slice();
-    const dbJs = bias === null ? null : db0.slice();
-    wasm.conv1dBackwardWeights(dwWasm, dbWasm, f32(dy), f32(x), shape);
-    js.conv1dBackwardWeights(dwJs, dbJs, f32(dy), f32(x), shape);
-    const dwSum = abs(dw0);
-    const dbSum = abs(db0);
-    ref.conv1dBackwardWeights(dwSum, dbSum, abs(f32(dy)), abs(f32(x)), shape);
-    const terms = batch * outLength + 2;
-    worst.dw = Math.max(worst.dw, check(dwWasm, dwJs, dwSum, terms, `dw ${what}`));
-    if (dbWasm !== null && dbJs !== null)
-      worst.db = Math.max(worst.db, check(dbWasm, dbJs, dbSum, terms, `db ${what}`));
-    else assert.equal(dbWasm, null);
-  }
-  console.log(
-    `wasm conv1d vs JS, worst |diff| in 2^-24 x sum |terms|: y ${worst.y.toFixed(2)}, dx ${worst.dx.toFixed(2)}, ` +
-      `dw ${worst.dw.toFixed(2)}, dbias ${worst.db.toFixed(2)}`,
-  );
-});
-
-test("wasm conv1d: float32 central differences match its gradients (tiny shapes)", () => {
+testEachBuild("wasm conv1d: float32 central differences match its gradients (tiny shapes)", () => {
   const rng = new Rng(32);
   for (const shape of [shapeOf(2, 4, 6, 9, 3, 2, 2, 4), shapeOf(1, 3, 2, 7, 2, 3, 1, 0)]) {
     const outLength = convOutLength(shape);
@@ -197,39 +200,42 @@ test("wasm conv1d: float32 central differences match its gradients (tiny shapes)
   }
 });
 
-test("wasm conv1d routes Float64Array to the JS twin (bit-equal) and skips shapes with no output", () => {
-  const rng = new Rng(33);
-  const shape = shapeOf(2, 4, 6, 17, 3, 2, 2, 4);
-  const outLength = convOutLength(shape);
-  const x = randomArray(2 * 4 * 17, rng);
-  const w = randomArray(6 * 2 * 3, rng);
-  const bias = randomArray(6, rng);
-  const dy = randomArray(2 * 6 * outLength, rng);
-  const [y1, y2] = [new Float64Array(dy.length), new Float64Array(dy.length)];
-  wasm.conv1dForward(y1, x, w, bias, shape);
-  js.conv1dForward(y2, x, w, bias, shape);
-  assert.deepEqual(y1, y2);
-  const [dx1, dx2] = [new Float64Array(x.length).fill(1), new Float64Array(x.length).fill(1)];
-  wasm.conv1dBackwardData(dx1, dy, w, shape);
-  js.conv1dBackwardData(dx2, dy, w, shape);
-  assert.deepEqual(dx1, dx2);
-  const [dw1, dw2, db1, db2] = [w, w, bias, bias].map((a) =>
-    new Float64Array(a.length).fill(0.5),
-  ) as Float64Array[];
-  wasm.conv1dBackwardWeights(dw1!, db1!, dy, x, shape);
-  js.conv1dBackwardWeights(dw2!, db2!, dy, x, shape);
-  assert.deepEqual([dw1, db1], [dw2, db2]);
+testEachBuild(
+  "wasm conv1d routes Float64Array to the JS twin (bit-equal) and skips shapes with no output",
+  () => {
+    const rng = new Rng(33);
+    const shape = shapeOf(2, 4, 6, 17, 3, 2, 2, 4);
+    const outLength = convOutLength(shape);
+    const x = randomArray(2 * 4 * 17, rng);
+    const w = randomArray(6 * 2 * 3, rng);
+    const bias = randomArray(6, rng);
+    const dy = randomArray(2 * 6 * outLength, rng);
+    const [y1, y2] = [new Float64Array(dy.length), new Float64Array(dy.length)];
+    wasm.conv1dForward(y1, x, w, bias, shape);
+    js.conv1dForward(y2, x, w, bias, shape);
+    assert.deepEqual(y1, y2);
+    const [dx1, dx2] = [new Float64Array(x.length).fill(1), new Float64Array(x.length).fill(1)];
+    wasm.conv1dBackwardData(dx1, dy, w, shape);
+    js.conv1dBackwardData(dx2, dy, w, shape);
+    assert.deepEqual(dx1, dx2);
+    const [dw1, dw2, db1, db2] = [w, w, bias, bias].map((a) =>
+      new Float64Array(a.length).fill(0.5),
+    ) as Float64Array[];
+    wasm.conv1dBackwardWeights(dw1!, db1!, dy, x, shape);
+    js.conv1dBackwardWeights(dw2!, db2!, dy, x, shape);
+    assert.deepEqual([dw1, db1], [dw2, db2]);
 
-  const empty = shapeOf(1, 1, 1, 2, 3, 5, 1, 0);
-  assert.ok(convOutLength(empty) <= 0);
-  const dx = new Float32Array(2).fill(3);
-  wasm.conv1dForward(new Float32Array(0), new Float32Array(2), new Float32Array(3), null, empty);
-  wasm.conv1dBackwardData(dx, new Float32Array(0), new Float32Array(3), empty);
-  wasm.conv1dBackwardWeights(new Float32Array(3), new Float32Array(1), new Float32Array(0), dx, empty);
-  assert.deepEqual([...dx], [3, 3]);
-});
+    const empty = shapeOf(1, 1, 1, 2, 3, 5, 1, 0);
+    assert.ok(convOutLength(empty) <= 0);
+    const dx = new Float32Array(2).fill(3);
+    wasm.conv1dForward(new Float32Array(0), new Float32Array(2), new Float32Array(3), null, empty);
+    wasm.conv1dBackwardData(dx, new Float32Array(0), new Float32Array(3), empty);
+    wasm.conv1dBackwardWeights(new Float32Array(3), new Float32Array(1), new Float32Array(0), dx, empty);
+    assert.deepEqual([...dx], [3, 3]);
+  },
+);
 
-test("wasm conv1d allocates nothing once warm (a TCN layer's three kernels, batch 3)", async () => {
+testEachBuild("wasm conv1d allocates nothing once warm (a TCN layer's three kernels, batch 3)", async () => {
   const rng = new Rng(34);
   const shape = shapeOf(3, 16, 32, 1000, 3, 64, 1, 128);
   const x = f32(randomArray(3 * 16 * 1000, rng));
@@ -247,32 +253,35 @@ test("wasm conv1d allocates nothing once warm (a TCN layer's three kernels, batc
   assert.ok(allocationFree(m), `conv1d allocated: ${JSON.stringify(m)}`);
 });
 
-test("a gated causal TCN's gradients with the wasm kernels match the JS kernels' (float32, end to end)", () => {
-  const rng = new Rng(35);
-  const input = f32(randomArray(2 * 300, rng));
-  const dOut = f32(randomArray(2 * 300, rng));
-  const gradients = (backend: Kernels): Float32Array => {
-    useKernels(backend);
-    try {
-      const model = new TcnModel({ padding: "causal", dilations: [1, 2, 4, 8] }, { seed: 3 });
-      model.parameters.zeroGrads();
-      const y = model.forward({ data: input, batch: 2, channels: 1, length: 300 });
-      model.backward({ ...y, data: dOut });
-      return Float32Array.from(model.parameters.grads);
-    } finally {
-      useKernels(null);
+testEachBuild(
+  "a gated causal TCN's gradients with the wasm kernels match the JS kernels' (float32, end to end)",
+  () => {
+    const rng = new Rng(35);
+    const input = f32(randomArray(2 * 300, rng));
+    const dOut = f32(randomArray(2 * 300, rng));
+    const gradients = (backend: Kernels): Float32Array => {
+      useKernels(backend);
+      try {
+        const model = new TcnModel({ padding: "causal", dilations: [1, 2, 4, 8] }, { seed: 3 });
+        model.parameters.zeroGrads();
+        const y = model.forward({ data: input, batch: 2, channels: 1, length: 300 });
+        model.backward({ ...y, data: dOut });
+        return Float32Array.from(model.parameters.grads);
+      } finally {
+        useKernels(null);
+      }
+    };
+    const g = gradients(wasmKernels);
+    const r = gradients(jsKernels);
+    let norm = 0;
+    let worst = 0;
+    for (let i = 0; i < r.length; i++) {
+      norm = Math.max(norm, Math.abs(r[i]!));
+      worst = Math.max(worst, Math.abs(g[i]! - r[i]!));
     }
-  };
-  const g = gradients(wasmKernels);
-  const r = gradients(jsKernels);
-  let norm = 0;
-  let worst = 0;
-  for (let i = 0; i < r.length; i++) {
-    norm = Math.max(norm, Math.abs(r[i]!));
-    worst = Math.max(worst, Math.abs(g[i]! - r[i]!));
-  }
-  console.log(
-    `TCN gradients, wasm vs JS kernels: max |diff| ${worst.toExponential(2)}, max |grad| ${norm.toFixed(3)}`,
-  );
-  assert.ok(worst <= 1e-5 * norm, `TCN gradients differ by ${worst} (max |grad| ${norm})`);
-});
+    console.log(
+      `TCN gradients, wasm vs JS kernels: max |diff| ${worst.toExponential(2)}, max |grad| ${norm.toFixed(3)}`,
+    );
+    assert.ok(worst <= 1e-5 * norm, `TCN gradients differ by ${worst} (max |grad| ${norm})`);
+  },
+);

@@ -4,8 +4,11 @@ import * as js from "../../../src/nn/kernels/js/dense.ts";
 import * as ref from "../../../src/nn/kernels/reference/dense.ts";
 import type { DenseShape } from "../../../src/nn/kernels/types.ts";
 import * as wasm from "../../../src/nn/kernels/wasm/dense.ts";
+import { setTrainingWasmBuild, trainingWasmBuild } from "../../../src/nn/kernels/wasm/module.ts";
+import { enableRelaxedSimd } from "../../../src/node/wasm.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
+import { testEachBuild, WASM_BUILDS } from "../../helpers/wasm-builds.ts";
 
 /*
  * The wasm SIMD dense kernels (src/nn/kernels/wasm/dense.ts) against their JS twin in float32. Both sum in
@@ -55,51 +58,57 @@ function shapes(rng: Rng): DenseShape[] {
   return [...picked, ...random];
 }
 
-test("wasm dense equals the JS twin in float32 within summation error (forward, dx, dw, db; bias and dx optional)", () => {
-  const rng = new Rng(41);
-  const worst = { y: 0, dx: 0, dw: 0, db: 0 };
-  for (const shape of shapes(rng)) {
-    const what = JSON.stringify(shape);
-    const { rows, inputs, outputs } = shape;
-    const x = f32(randomArray(rows * inputs, rng));
-    const w = f32(randomArray(outputs * inputs, rng, 0.5));
-    const b = rng.int(2) === 0 ? null : f32(randomArray(outputs, rng));
-    const dy = f32(randomArray(rows * outputs, rng));
+testEachBuild(
+  "wasm dense equals the JS twin in float32 within summation error (forward, dx, dw, db; bias and dx optional)",
+  () => {
+    const rng = new Rng(41);
+    const worst = { y: 0, dx: 0, dw: 0, db: 0 };
+    for (const shape of shapes(rng)) {
+      const what = JSON.stringify(shape);
+      const { rows, inputs, outputs } = shape;
+      const x = f32(randomArray(rows * inputs, rng));
+      const w = f32(randomArray(outputs * inputs, rng, 0.5));
+      const b = rng.int(2) === 0 ? null : f32(randomArray(outputs, rng));
+      const dy = f32(randomArray(rows * outputs, rng));
 
-    const yWasm = new Float32Array(rows * outputs).fill(Number.NaN);
-    const yJs = new Float32Array(rows * outputs);
-    wasm.denseForward(yWasm, x, w, b, shape);
-    js.denseForward(yJs, x, w, b, shape);
-    const ySum = new Float64Array(yJs.length);
-    ref.denseForward(ySum, abs(x), abs(w), b && abs(b), shape);
-    worst.y = Math.max(worst.y, check(yWasm, yJs, ySum, inputs + 2, `y ${what}`));
+      const yWasm = new Float32Array(rows * outputs).fill(Number.NaN);
+      const yJs = new Float32Array(rows * outputs);
+      wasm.denseForward(yWasm, x, w, b, shape);
+      js.denseForward(yJs, x, w, b, shape);
+      const ySum = new Float64Array(yJs.length);
+      ref.denseForward(ySum, abs(x), abs(w), b && abs(b), shape);
+      worst.y = Math.max(worst.y, check(yWasm, yJs, ySum, inputs + 2, `y ${what}`));
 
-    const withDx = rng.int(3) !== 0;
-    const dx0 = f32(randomArray(x.length, rng));
-    const dw0 = f32(randomArray(w.length, rng));
-    const db0 = f32(randomArray(outputs, rng));
-    const grads = [0, 1].map(() => ({
-      dx: withDx ? dx0.slice() : null,
-      dw: dw0.slice(),
-      db: b === null ? null : db0.slice(),
-    }));
-    wasm.denseBackward(grads[0]!.dx, grads[0]!.dw, grads[0]!.db, dy, x, w, shape);
-    js.denseBackward(grads[1]!.dx, grads[1]!.dw, grads[1]!.db, dy, x, w, shape);
-    const sums = { dx: abs(dx0), dw: abs(dw0), db: abs(db0) };
-    ref.denseBackward(sums.dx, sums.dw, sums.db, abs(dy), abs(x), abs(w), shape);
-    if (withDx)
-      worst.dx = Math.max(worst.dx, check(grads[0]!.dx!, grads[1]!.dx!, sums.dx, outputs + 2, `dx ${what}`));
-    worst.dw = Math.max(worst.dw, check(grads[0]!.dw, grads[1]!.dw, sums.dw, rows + 2, `dw ${what}`));
-    if (b !== null)
-      worst.db = Math.max(worst.db, check(grads[0]!.db!, grads[1]!.db!, sums.db, rows + 2, `db ${what}`));
-  }
-  console.log(
-    `wasm dense vs JS, worst |diff| in 2^-24 x sum |terms|: y ${worst.y.toFixed(2)}, dx ${worst.dx.toFixed(2)}, ` +
-      `dw ${worst.dw.toFixed(2)}, db ${worst.db.toFixed(2)}`,
-  );
-});
+      const withDx = rng.int(3) !== 0;
+      const dx0 = f32(randomArray(x.length, rng));
+      const dw0 = f32(randomArray(w.length, rng));
+      const db0 = f32(randomArray(outputs, rng));
+      const grads = [0, 1].map(() => ({
+        dx: withDx ? dx0.slice() : null,
+        dw: dw0.slice(),
+        db: b === null ? null : db0.slice(),
+      }));
+      wasm.denseBackward(grads[0]!.dx, grads[0]!.dw, grads[0]!.db, dy, x, w, shape);
+      js.denseBackward(grads[1]!.dx, grads[1]!.dw, grads[1]!.db, dy, x, w, shape);
+      const sums = { dx: abs(dx0), dw: abs(dw0), db: abs(db0) };
+      ref.denseBackward(sums.dx, sums.dw, sums.db, abs(dy), abs(x), abs(w), shape);
+      if (withDx)
+        worst.dx = Math.max(
+          worst.dx,
+          check(grads[0]!.dx!, grads[1]!.dx!, sums.dx, outputs + 2, `dx ${what}`),
+        );
+      worst.dw = Math.max(worst.dw, check(grads[0]!.dw, grads[1]!.dw, sums.dw, rows + 2, `dw ${what}`));
+      if (b !== null)
+        worst.db = Math.max(worst.db, check(grads[0]!.db!, grads[1]!.db!, sums.db, rows + 2, `db ${what}`));
+    }
+    console.log(
+      `wasm dense vs JS, worst |diff| in 2^-24 x sum |terms|: y ${worst.y.toFixed(2)}, dx ${worst.dx.toFixed(2)}, ` +
+        `dw ${worst.dw.toFixed(2)}, db ${worst.db.toFixed(2)}`,
+    );
+  },
+);
 
-test("wasm dense: float32 central differences match its gradients (tiny shape)", () => {
+testEachBuild("wasm dense: float32 central differences match its gradients (tiny shape)", () => {
   const rng = new Rng(42);
   const shape = { rows: 3, inputs: 5, outputs: 9 };
   const x = f32(randomArray(15, rng));
@@ -139,7 +148,7 @@ test("wasm dense: float32 central differences match its gradients (tiny shape)",
   }
 });
 
-test("wasm dense routes Float64Array to the JS twin (bit-equal)", () => {
+testEachBuild("wasm dense routes Float64Array to the JS twin (bit-equal)", () => {
   const rng = new Rng(43);
   const shape = { rows: 6, inputs: 11, outputs: 5 };
   const x = randomArray(66, rng);
@@ -161,7 +170,7 @@ test("wasm dense routes Float64Array to the JS twin (bit-equal)", () => {
   assert.deepEqual(g1, g2);
 });
 
-test("wasm dense allocates nothing once warm (columns padded and not)", async () => {
+testEachBuild("wasm dense allocates nothing once warm (columns padded and not)", async () => {
   const rng = new Rng(44);
   const cases = [
     { rows: 64, inputs: 256, outputs: 64 },
@@ -186,4 +195,31 @@ test("wasm dense allocates nothing once warm (columns padded and not)", async ()
     }
   });
   assert.ok(allocationFree(m), `dense allocated: ${JSON.stringify(m)}`);
+});
+
+test("the relaxed-SIMD build is available on Node 20 once enabled, and its multiply-adds are fused", () => {
+  assert.equal(enableRelaxedSimd(), true);
+  assert.equal(trainingWasmBuild(), "relaxed");
+  // (1 + 2^-12)^2 - (1 + 2^-11) = 2^-24 exactly; with the product rounded to float32 first it is 0.
+  const x = Float32Array.of(1 + 2 ** -12);
+  const w = Float32Array.of(1 + 2 ** -12);
+  const b = Float32Array.of(-(1 + 2 ** -11));
+  const shape = { rows: 1, inputs: 1, outputs: 1 };
+  const results = WASM_BUILDS.map((build) => {
+    setTrainingWasmBuild(build);
+    try {
+      const y = new Float32Array(1);
+      wasm.denseForward(y, x, w, b, shape);
+      return y[0];
+    } finally {
+      setTrainingWasmBuild("auto");
+    }
+  });
+  assert.deepEqual(results, [0, 2 ** -24]);
+  process.env["DEEPSP_WASM_BUILD"] = "simd";
+  try {
+    assert.equal(trainingWasmBuild(), "simd");
+  } finally {
+    delete process.env["DEEPSP_WASM_BUILD"];
+  }
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe } from "node:test";
 import { type Floats, jsKernels, type RecurrentShape, wasmKernels } from "../../../src/nn/kernels/index.ts";
 import { gradcheck, Rng, randomArray, weightedSum } from "../../helpers/gradcheck.ts";
+import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
 /*
  * The wasm SIMD LSTM / GRU kernels (assembly/recurrent.ts) against their JS twins in float32, against float32
@@ -179,46 +180,49 @@ function randomShapes(rng: Rng, count: number): RecurrentShape[] {
 
 describe("wasm recurrent kernels", () => {
   for (const cell of ["lstm", "gru"] as const) {
-    test(`${cell}: wasm equals the JS twin in float32 (random shapes, null and given states)`, () => {
-      const rng = new Rng(cell === "lstm" ? 11 : 12);
-      const worst = { forward: 0, backward: 0, where: "" };
-      randomShapes(rng, 40).forEach((shape, index) => {
-        const bit = (n: number) => ((index >> n) & 1) === 1;
-        const flags = {
-          h0: bit(0),
-          c0: bit(1),
-          dhT: bit(2),
-          dcT: bit(3),
-          dx: !bit(4),
-          dh0: !bit(1),
-          dc0: !bit(0),
-        };
-        const p = makeProblem(rng, cell, shape, flags);
-        const expected = run(p, as32, jsKernels);
-        // Backward from the twin's forward values, so that its error is measured on its own.
-        const forwardOnly = run(p, as32, wasmKernels, jsKernels);
-        const backwardOnly = run(p, as32, jsKernels, wasmKernels);
-        for (const [name, e] of Object.entries(expected)) {
-          const forwardName = FORWARD_NAMES.has(name);
-          const a = (forwardName ? forwardOnly : backwardOnly)[name]!;
-          assert.equal(a === null, e === null, name);
-          if (!a || !e) continue;
-          const error = relativeError(a, e);
-          const what = `${cell} ${JSON.stringify(shape)} ${JSON.stringify(flags)}: ${name}`;
-          const kind = forwardName ? "forward" : "backward";
-          if (error > worst[kind]) Object.assign(worst, { [kind]: error, where: what });
-          assert.ok(
-            error <= (forwardName ? FORWARD_TOLERANCE : BACKWARD_TOLERANCE),
-            `${what}: error ${error}`,
-          );
-        }
-      });
-      console.log(
-        `${cell}: worst error relative to magnitude: forward ${worst.forward.toExponential(2)}, backward ${worst.backward.toExponential(2)}`,
-      );
-    });
+    testEachBuild(
+      `${cell}: wasm equals the JS twin in float32 (random shapes, null and given states)`,
+      () => {
+        const rng = new Rng(cell === "lstm" ? 11 : 12);
+        const worst = { forward: 0, backward: 0, where: "" };
+        randomShapes(rng, 40).forEach((shape, index) => {
+          const bit = (n: number) => ((index >> n) & 1) === 1;
+          const flags = {
+            h0: bit(0),
+            c0: bit(1),
+            dhT: bit(2),
+            dcT: bit(3),
+            dx: !bit(4),
+            dh0: !bit(1),
+            dc0: !bit(0),
+          };
+          const p = makeProblem(rng, cell, shape, flags);
+          const expected = run(p, as32, jsKernels);
+          // Backward from the twin's forward values, so that its error is measured on its own.
+          const forwardOnly = run(p, as32, wasmKernels, jsKernels);
+          const backwardOnly = run(p, as32, jsKernels, wasmKernels);
+          for (const [name, e] of Object.entries(expected)) {
+            const forwardName = FORWARD_NAMES.has(name);
+            const a = (forwardName ? forwardOnly : backwardOnly)[name]!;
+            assert.equal(a === null, e === null, name);
+            if (!a || !e) continue;
+            const error = relativeError(a, e);
+            const what = `${cell} ${JSON.stringify(shape)} ${JSON.stringify(flags)}: ${name}`;
+            const kind = forwardName ? "forward" : "backward";
+            if (error > worst[kind]) Object.assign(worst, { [kind]: error, where: what });
+            assert.ok(
+              error <= (forwardName ? FORWARD_TOLERANCE : BACKWARD_TOLERANCE),
+              `${what}: error ${error}`,
+            );
+          }
+        });
+        console.log(
+          `${cell}: worst error relative to magnitude: forward ${worst.forward.toExponential(2)}, backward ${worst.backward.toExponential(2)}`,
+        );
+      },
+    );
 
-    test(`${cell}: wasm gradients match float32 central differences`, () => {
+    testEachBuild(`${cell}: wasm gradients match float32 central differences`, () => {
       const rng = new Rng(cell === "lstm" ? 21 : 22);
       for (const shape of [
         { steps: 4, batch: 3, inputs: 2, hidden: 3 },
@@ -274,7 +278,7 @@ describe("wasm recurrent kernels", () => {
       }
     });
 
-    test(`${cell}: Float64Array arguments run the JS twin (bit-equal results)`, () => {
+    testEachBuild(`${cell}: Float64Array arguments run the JS twin (bit-equal results)`, () => {
       const rng = new Rng(31);
       const p = makeProblem(rng, cell, { steps: 6, batch: 3, inputs: 2, hidden: 5 }, flagsAll());
       const a = run(p, as64, wasmKernels);
@@ -282,7 +286,7 @@ describe("wasm recurrent kernels", () => {
       for (const [name, values] of Object.entries(e)) assert.deepEqual(a[name], values, name);
     });
 
-    test(`${cell}: scratch reuse across shapes leaves results unchanged`, () => {
+    testEachBuild(`${cell}: scratch reuse across shapes leaves results unchanged`, () => {
       const rng = new Rng(41);
       const small = makeProblem(rng, cell, { steps: 5, batch: 3, inputs: 2, hidden: 3 }, flagsAll());
       const big = makeProblem(rng, cell, { steps: 40, batch: 17, inputs: 1, hidden: 16 }, flagsAll());

@@ -13,6 +13,7 @@ import {
   type GradientSourceSetup,
   train,
 } from "../../../src/train/trainer.ts";
+import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
 /*
  * Data-parallel gradients (src/node/parallel) against the single-threaded GradientComputer on the same batch:
@@ -102,7 +103,7 @@ async function compare(c: Case, batch: number, threads: number): Promise<void> {
 }
 
 for (const c of CASES) {
-  test(`parallel gradients equal the single-threaded ones: ${c.name}`, async () => {
+  testEachBuild(`parallel gradients equal the single-threaded ones: ${c.name}`, async () => {
     await compare(c, 6, 2);
     await compare(c, 5, 3); // slices 2, 2, 1
     await compare(c, 1, 2); // one window: the worker gets none

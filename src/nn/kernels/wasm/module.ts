@@ -1,13 +1,20 @@
 import { DeepspError } from "../../../core/errors.ts";
 import type { ActivationKind } from "../types.ts";
-import { KERNELS_WASM_BASE64 } from "./kernels-wasm.ts";
+import { KERNELS_WASM_BASE64, KERNELS_WASM_RELAXED_BASE64 } from "./kernels-wasm.ts";
 
 /*
- * The one WebAssembly SIMD module (assembly/*.ts, built into kernels-wasm.ts by `npm run build:wasm`): loading
- * and instantiating it. The module imports its memory, so each user brings its own: the streaming runtime a
+ * The WebAssembly SIMD module (assembly/*.ts, built into kernels-wasm.ts by `npm run build:wasm`): loading and
+ * instantiating it. It is built twice from the same sources: for SIMD 128 ("simd") and with relaxed SIMD
+ * ("relaxed"), whose inner products use fused multiply-adds (assembly/fma.ts). Training uses the relaxed build
+ * wherever the engine validates it (Chromium 114+, Node 22+, and Node 20 once src/node enables V8's flag) and
+ * the SIMD 128 build otherwise; streaming always uses the SIMD 128 build, so a model streams bit for bit the
+ * same in every engine. The module imports its memory, so each user brings its own: the streaming runtime a
  * fixed arena (src/runtime/wasm/kernels.ts), training a growable scratch memory (./scratch.ts). Decoding and
  * compiling are synchronous, so this works in an AudioWorklet too (no fetch, no atob, no async instantiate).
  */
+
+/** The two builds of the kernels module: wasm SIMD 128, and SIMD 128 + relaxed SIMD (fused multiply-add). */
+export type WasmBuild = "simd" | "relaxed";
 
 /** (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only where fixed-width SIMD is supported. */
 const SIMD_PROBE = new Uint8Array([
@@ -15,8 +22,24 @@ const SIMD_PROBE = new Uint8Array([
   0x00, 0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
 ]);
 
+/** v128.const 0 (opcode and 16 zero bytes). */
+const V128_ZERO = [0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0)))): the header
+ * and a () -> v128 function type as SIMD_PROBE, then a code section of one 59-byte body (no locals, three
+ * v128.const, relaxed_madd = 0xfd 0x105 as LEB128, end).
+ */
+const RELAXED_PROBE = new Uint8Array(
+  [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02,
+    0x01,
+  ].concat([0x00, 0x0a, 0x3d, 0x01, 0x3b, 0x00], V128_ZERO, V128_ZERO, V128_ZERO, [0xfd, 0x85, 0x02, 0x0b]),
+);
+
 let available: boolean | null = null;
-let compiled: WebAssembly.Module | null = null;
+let relaxed: boolean | null = null;
+const compiled = new Map<WasmBuild, WebAssembly.Module>();
 
 /** Whether this engine runs WebAssembly with fixed-width SIMD (checked once, by validating a tiny module). */
 export function wasmKernelsAvailable(): boolean {
@@ -29,9 +52,41 @@ export function wasmKernelsAvailable(): boolean {
   return available;
 }
 
+/**
+ * Whether this engine runs relaxed SIMD (checked once; `overrideWasmAvailability(null)` checks again, as
+ * src/node does after setting Node 20's V8 flag).
+ */
+export function relaxedSimdAvailable(): boolean {
+  relaxed ??= wasmKernelsAvailable() && WebAssembly.validate(RELAXED_PROBE);
+  return relaxed;
+}
+
+let trainingBuild: WasmBuild | "auto" = "auto";
+
+/**
+ * Picks the build the training kernels use: "auto" (the default) is relaxed where the engine runs it, else
+ * simd; asking for relaxed where it is unavailable gives simd. The environment variable DEEPSP_WASM_BUILD=simd
+ * sets the same where `process` exists (e.g. to measure both builds).
+ */
+export function setTrainingWasmBuild(build: WasmBuild | "auto"): void {
+  trainingBuild = build;
+}
+
+/** The build the training kernels use now (see setTrainingWasmBuild). */
+export function trainingWasmBuild(): WasmBuild {
+  let choice = trainingBuild;
+  if (choice === "auto") {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    const value = env?.["DEEPSP_WASM_BUILD"];
+    choice = value === "simd" || value === "relaxed" ? value : "relaxed";
+  }
+  return choice === "relaxed" && relaxedSimdAvailable() ? "relaxed" : "simd";
+}
+
 /** Pretends this engine has (true) or lacks (false) wasm SIMD, or checks again (null): for fallback tests. */
 export function overrideWasmAvailability(value: boolean | null): void {
   available = value;
+  relaxed = null;
 }
 
 /** Which implementation of the kernels (training and streaming) to use: `auto` is wasm SIMD where the engine supports it. */
@@ -79,12 +134,19 @@ export const WASM_ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = {
 /** The module's exported functions: every argument and result is an i32 address/size or an f32/f64 number. */
 export type WasmExports = Record<string, (...args: number[]) => number>;
 
-/** Instantiates the kernels module over `memory`. Throws when wasm SIMD is unavailable. */
-export function instantiateWasmKernels(memory: WebAssembly.Memory): WasmExports {
+/** Instantiates a build of the kernels module over `memory`. Throws when the engine cannot run that build. */
+export function instantiateWasmKernels(memory: WebAssembly.Memory, build: WasmBuild = "simd"): WasmExports {
   if (!wasmKernelsAvailable())
     throw new DeepspError("runtime/wasm", "WebAssembly SIMD is not available in this engine");
-  compiled ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
-  return new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as WasmExports;
+  if (build === "relaxed" && !relaxedSimdAvailable())
+    throw new DeepspError("runtime/wasm", "WebAssembly relaxed SIMD is not available in this engine");
+  let module = compiled.get(build);
+  if (module === undefined) {
+    const base64 = build === "relaxed" ? KERNELS_WASM_RELAXED_BASE64 : KERNELS_WASM_BASE64;
+    module = new WebAssembly.Module(decodeBase64(base64));
+    compiled.set(build, module);
+  }
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmExports;
 }
 
 /** Standard base64 to bytes (atob is missing in an AudioWorkletGlobalScope). */

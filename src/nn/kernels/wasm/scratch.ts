@@ -1,5 +1,5 @@
 import type { Floats } from "../types.ts";
-import { instantiateWasmKernels, type WasmExports } from "./module.ts";
+import { instantiateWasmKernels, trainingWasmBuild, type WasmBuild, type WasmExports } from "./module.ts";
 
 /*
  * Training's wasm memory: the training kernels take ordinary Float32Arrays (the layers own their tensors), so a
@@ -18,11 +18,11 @@ export class WasmScratch {
   /** Byte address of the first free byte; address 0 stands for "none", so the stack starts at 16. */
   private top = 16;
 
-  constructor(initialBytes = 1 << 20) {
+  constructor(initialBytes = 1 << 20, build: WasmBuild = trainingWasmBuild()) {
     const pages = Math.ceil(initialBytes / PAGE);
     // 65536 pages = 4 GiB, the wasm32 limit.
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
-    this.exports = instantiateWasmKernels(this.memory);
+    this.exports = instantiateWasmKernels(this.memory, build);
     this.floats = new Float32Array(this.memory.buffer);
   }
 
@@ -75,10 +75,15 @@ export class WasmScratch {
   }
 }
 
-let shared: WasmScratch | null = null;
+const shared = new Map<WasmBuild, WasmScratch>();
 
-/** The scratch memory of this thread (each Worker has its own). */
+/** The scratch memory of this thread (each Worker has its own) for the build training uses now. */
 export function wasmScratch(): WasmScratch {
-  shared ??= new WasmScratch();
-  return shared;
+  const build = trainingWasmBuild();
+  let scratch = shared.get(build);
+  if (scratch === undefined) {
+    scratch = new WasmScratch(1 << 20, build);
+    shared.set(build, scratch);
+  }
+  return scratch;
 }
