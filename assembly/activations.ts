@@ -297,3 +297,176 @@ export function gatedBackwardF32(dx: usize, dy: usize, x: usize, count: i32, ite
     }
   }
 }
+
+// ---- row tiles of the fused TCN (src/nn/kernels/wasm/tcn.ts) ---------------------------------------------
+// A tile is a block of rows, row r at base + r * stride * 4 bytes. The forward pass saves what the backward
+// needs in `save` (2 width rows): the gate's tanh(a) and sigmoid(b), or a plain activation's input and output.
+
+/** The four lanes of the gate at these addresses: save tanh(a) and sigmoid(b), store their product. */
+// @ts-ignore: decorator (AssemblyScript)
+@inline
+function gateTile4(th: usize, sg: usize, g: usize, za: usize, zb: usize): void {
+  const t = tanhV(v128.load(za));
+  const s = sigmoidV(v128.load(zb));
+  v128.store(th, t);
+  v128.store(sg, s);
+  v128.store(g, f32x4.mul(t, s));
+}
+
+/**
+ * For rows c < width, frames t < count: th = tanh(z[c][t]), sg = sigmoid(z[width + c][t]); save[c][t] = th,
+ * save[width + c][t] = sg, g[c][t] = th sg; g[c][count .. frames) = 0 (the tile's padding to whole blocks).
+ */
+export function gateRowsForward(
+  save: usize,
+  saveStride: i32,
+  g: usize,
+  gStride: i32,
+  z: usize,
+  zStride: i32,
+  width: i32,
+  count: i32,
+  frames: i32,
+): void {
+  const end = (<usize>count) << 2;
+  for (let c = 0; c < width; c++) {
+    const th = save + ((<usize>(c * saveStride)) << 2);
+    const sg = save + ((<usize>((width + c) * saveStride)) << 2);
+    const za = z + ((<usize>(c * zStride)) << 2);
+    const zb = z + ((<usize>((width + c) * zStride)) << 2);
+    const gc = g + ((<usize>(c * gStride)) << 2);
+    let i: usize = 0;
+    // Two vectors per pass: their exp chains overlap (as gatedForwardF32).
+    for (; i + 32 <= end; i += 32) {
+      gateTile4(th + i, sg + i, gc + i, za + i, zb + i);
+      gateTile4(th + i + 16, sg + i + 16, gc + i + 16, za + i + 16, zb + i + 16);
+    }
+    for (; i < end; i += 4) {
+      const t = f32x4.extract_lane(tanhV(lane(za + i)), 0);
+      const s = f32x4.extract_lane(sigmoidV(lane(zb + i)), 0);
+      store<f32>(th + i, t);
+      store<f32>(sg + i, s);
+      store<f32>(gc + i, t * s);
+    }
+    if (frames > count) memory.fill(gc + end, 0, (<usize>(frames - count)) << 2);
+  }
+}
+
+/**
+ * dz[c][t] = dg sg (1 - th^2), dz[width + c][t] = dg sg th (1 - sg) for t < count (th, sg from save): the
+ * gate's gradient, in the order of gatedBackwardF32 (and its JS twin).
+ */
+export function gateRowsBackward(
+  dz: usize,
+  dzStride: i32,
+  dg: usize,
+  dgStride: i32,
+  save: usize,
+  saveStride: i32,
+  width: i32,
+  count: i32,
+): void {
+  const end = (<usize>count) << 2;
+  const one = f32x4.splat(1);
+  for (let c = 0; c < width; c++) {
+    const th = save + ((<usize>(c * saveStride)) << 2);
+    const sg = save + ((<usize>((width + c) * saveStride)) << 2);
+    const da = dz + ((<usize>(c * dzStride)) << 2);
+    const db = dz + ((<usize>((width + c) * dzStride)) << 2);
+    const d = dg + ((<usize>(c * dgStride)) << 2);
+    let i: usize = 0;
+    for (; i + 16 <= end; i += 16) {
+      const t = v128.load(th + i);
+      const s = v128.load(sg + i);
+      const gs = f32x4.mul(v128.load(d + i), s);
+      v128.store(da + i, f32x4.mul(gs, f32x4.sub(one, f32x4.mul(t, t))));
+      v128.store(db + i, f32x4.mul(f32x4.mul(gs, t), f32x4.sub(one, s)));
+    }
+    for (; i < end; i += 4) {
+      const t = load<f32>(th + i);
+      const s = load<f32>(sg + i);
+      const gs = load<f32>(d + i) * s;
+      store<f32>(da + i, gs * (1 - t * t));
+      store<f32>(db + i, gs * t * (1 - s));
+    }
+  }
+}
+
+/** g[c][t] = th sg (from save) for t < count, 0 up to frames: the gate's output again, for weight gradients. */
+export function gateRowsProduct(
+  g: usize,
+  gStride: i32,
+  save: usize,
+  saveStride: i32,
+  width: i32,
+  count: i32,
+  frames: i32,
+): void {
+  const end = (<usize>count) << 2;
+  for (let c = 0; c < width; c++) {
+    const th = save + ((<usize>(c * saveStride)) << 2);
+    const sg = save + ((<usize>((width + c) * saveStride)) << 2);
+    const gc = g + ((<usize>(c * gStride)) << 2);
+    let i: usize = 0;
+    for (; i + 16 <= end; i += 16) v128.store(gc + i, f32x4.mul(v128.load(th + i), v128.load(sg + i)));
+    for (; i < end; i += 4) store<f32>(gc + i, load<f32>(th + i) * load<f32>(sg + i));
+    if (frames > count) memory.fill(gc + end, 0, (<usize>(frames - count)) << 2);
+  }
+}
+
+/**
+ * A plain activation over a tile: for rows c < width, t < count: save[c][t] = z[c][t], save[width + c][t] =
+ * g[c][t] = f(z[c][t]) (kind and alpha as activationForwardF32); g[c][count .. frames) = 0.
+ */
+export function activationRowsForward(
+  save: usize,
+  saveStride: i32,
+  g: usize,
+  gStride: i32,
+  z: usize,
+  zStride: i32,
+  width: i32,
+  count: i32,
+  frames: i32,
+  kind: i32,
+  alpha: f64,
+): void {
+  const bytes = (<usize>count) << 2;
+  for (let c = 0; c < width; c++) {
+    const x = save + ((<usize>(c * saveStride)) << 2);
+    const y = save + ((<usize>((width + c) * saveStride)) << 2);
+    const gc = g + ((<usize>(c * gStride)) << 2);
+    memory.copy(x, z + ((<usize>(c * zStride)) << 2), bytes);
+    activationForwardF32(y, x, count, kind, alpha);
+    memory.copy(gc, y, bytes);
+    if (frames > count) memory.fill(gc + bytes, 0, (<usize>(frames - count)) << 2);
+  }
+}
+
+/** dz[c][t] = dg[c][t] f'(x) for t < count, x and f(x) from save (as activationBackwardF32 adding into 0). */
+export function activationRowsBackward(
+  dz: usize,
+  dzStride: i32,
+  dg: usize,
+  dgStride: i32,
+  save: usize,
+  saveStride: i32,
+  width: i32,
+  count: i32,
+  kind: i32,
+  alpha: f64,
+): void {
+  for (let c = 0; c < width; c++) {
+    const d = dz + ((<usize>(c * dzStride)) << 2);
+    memory.fill(d, 0, (<usize>count) << 2);
+    activationBackwardF32(
+      d,
+      dg + ((<usize>(c * dgStride)) << 2),
+      save + ((<usize>(c * saveStride)) << 2),
+      save + ((<usize>((width + c) * saveStride)) << 2),
+      count,
+      kind,
+      alpha,
+    );
+  }
+}

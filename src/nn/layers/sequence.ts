@@ -43,6 +43,11 @@ export function reuse(buffer: Floats | undefined, size: number, like: Floats): F
 
 let allocated = 0;
 
+/** Counts floats a model holds outside `reuse` (a fused kernel's wasm memory), as if `reuse` had allocated them. */
+export function countAllocated(floats: number): void {
+  allocated += floats;
+}
+
 /** Floats `reuse` has allocated so far in this thread (the trainer measures a model's activation memory). */
 export function allocatedFloats(): number {
   return allocated;

@@ -1,9 +1,11 @@
 import { DeepspError } from "../../core/errors.ts";
+import { kernels, wasmKernels } from "../kernels/index.ts";
 import type { ActivationKind, Floats } from "../kernels/types.ts";
+import { WasmTcn } from "../kernels/wasm/tcn.ts";
 import { ActivationLayer, GatedLayer } from "../layers/activation.ts";
 import { Conv1dLayer } from "../layers/conv.ts";
 import type { Layer } from "../layers/layer.ts";
-import { reuse, type Sequence } from "../layers/sequence.ts";
+import { countAllocated, expectChannels, reuse, type Sequence } from "../layers/sequence.ts";
 import { type FloatType, Parameters } from "../parameters.ts";
 import type { Model } from "./model.ts";
 import { addCropped, addPadded, copyCropped } from "./rows.ts";
@@ -47,6 +49,11 @@ export class TcnModel implements Model {
   private hidden: Sequence[] = [];
   private skip: Floats | undefined;
   private gatedGrad: Floats | undefined;
+  /** The fused wasm kernel (float32 with the wasm backend) and its output; null until first used. */
+  private fused: WasmTcn | null = null;
+  private fusedOutput: Float32Array | undefined;
+  /** Whether the last forward call ran the fused kernel (backward then does too). */
+  private ranFused = false;
 
   constructor(config: TcnConfig = {}, options: { seed?: number; floatType?: FloatType } = {}) {
     this.config = {
@@ -101,6 +108,11 @@ export class TcnModel implements Model {
   }
 
   forward(x: Sequence): Sequence {
+    this.ranFused =
+      x.data instanceof Float32Array &&
+      this.parameters.values instanceof Float32Array &&
+      kernels() === wasmKernels;
+    if (this.ranFused) return this.forwardFused(x);
     let h = this.input.forward(x);
     const rows = h.batch * this.config.width;
     // The skip sum covers the last layer's frames; each layer's gate output is added while it is still in cache.
@@ -123,6 +135,10 @@ export class TcnModel implements Model {
   }
 
   backward(dOutput: Sequence): void {
+    if (this.ranFused) {
+      this.fused!.backward(this.parameters.grads as Float32Array, dOutput.data as Float32Array);
+      return;
+    }
     const dSkip = this.head.backward(dOutput, true)!;
     // Gradient of h_{i+1}; the last layer's h feeds nothing (only the skip sum reaches the head): null.
     let dNext: Floats | null = null;
@@ -161,6 +177,43 @@ export class TcnModel implements Model {
     this.input.backward(
       { data: dNext!, batch: dOutput.batch, channels: this.config.width, length: nextLength },
       false,
+    );
+  }
+
+  /** The whole stack as one wasm kernel over activations kept in wasm memory (../kernels/wasm/tcn.ts). */
+  private forwardFused(x: Sequence): Sequence {
+    expectChannels("tcn", x, this.channels);
+    this.fused ??= this.createFused();
+    const outLength = this.fused.outLength(x.length);
+    if (outLength < 1) {
+      throw new DeepspError(
+        "model/shape",
+        `tcn: input of ${x.length} samples is shorter than the receptive field ${this.receptiveField}`,
+      );
+    }
+    const size = x.batch * this.channels * outLength;
+    this.fusedOutput = reuse(this.fusedOutput, size, x.data) as Float32Array;
+    const values = this.parameters.values as Float32Array;
+    countAllocated(this.fused.forward(this.fusedOutput, x.data as Float32Array, values, x.batch, x.length));
+    return { data: this.fusedOutput, batch: x.batch, channels: this.channels, length: outLength };
+  }
+
+  private createFused(): WasmTcn {
+    const { channels, width, kernelSize, dilations, gated, activation, padding } = this.config;
+    const tensors = (layer: Conv1dLayer) => ({
+      weight: this.parameters.entry(`${layer.name}.weight`).offset,
+      bias: this.parameters.entry(`${layer.name}.bias`).offset,
+    });
+    const alpha = gated ? 0 : (this.activations[0] as ActivationLayer).alpha;
+    return new WasmTcn(
+      { channels, width, kernelSize, dilations, gated, activation, alpha, causal: padding === "causal" },
+      {
+        count: this.parameters.count,
+        input: tensors(this.input),
+        convs: this.convs.map(tensors),
+        residuals: this.residuals.map(tensors),
+        head: tensors(this.head),
+      },
     );
   }
 

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { jsKernels, type Kernels, useKernels, wasmKernels } from "../../../src/nn/kernels/index.ts";
 import * as js from "../../../src/nn/kernels/js/conv.ts";
 import * as ref from "../../../src/nn/kernels/reference/conv.ts";
 import { type ConvShape, convOutLength } from "../../../src/nn/kernels/types.ts";
 import * as wasm from "../../../src/nn/kernels/wasm/conv.ts";
-import { TcnModel } from "../../../src/nn/models/tcn.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
 import { testEachBuild } from "../../helpers/wasm-builds.ts";
@@ -252,36 +250,3 @@ testEachBuild("wasm conv1d allocates nothing once warm (a TCN layer's three kern
   });
   assert.ok(allocationFree(m), `conv1d allocated: ${JSON.stringify(m)}`);
 });
-
-testEachBuild(
-  "a gated causal TCN's gradients with the wasm kernels match the JS kernels' (float32, end to end)",
-  () => {
-    const rng = new Rng(35);
-    const input = f32(randomArray(2 * 300, rng));
-    const dOut = f32(randomArray(2 * 300, rng));
-    const gradients = (backend: Kernels): Float32Array => {
-      useKernels(backend);
-      try {
-        const model = new TcnModel({ padding: "causal", dilations: [1, 2, 4, 8] }, { seed: 3 });
-        model.parameters.zeroGrads();
-        const y = model.forward({ data: input, batch: 2, channels: 1, length: 300 });
-        model.backward({ ...y, data: dOut });
-        return Float32Array.from(model.parameters.grads);
-      } finally {
-        useKernels(null);
-      }
-    };
-    const g = gradients(wasmKernels);
-    const r = gradients(jsKernels);
-    let norm = 0;
-    let worst = 0;
-    for (let i = 0; i < r.length; i++) {
-      norm = Math.max(norm, Math.abs(r[i]!));
-      worst = Math.max(worst, Math.abs(g[i]! - r[i]!));
-    }
-    console.log(
-      `TCN gradients, wasm vs JS kernels: max |diff| ${worst.toExponential(2)}, max |grad| ${norm.toFixed(3)}`,
-    );
-    assert.ok(worst <= 1e-5 * norm, `TCN gradients differ by ${worst} (max |grad| ${norm})`);
-  },
-);

@@ -13,8 +13,10 @@ const PAGE = 65536;
 
 export class WasmScratch {
   readonly exports: WasmExports;
+  readonly build: WasmBuild;
   private readonly memory: WebAssembly.Memory;
   private floats: Float32Array;
+  private doubles: Float64Array;
   /** Byte address of the first free byte; address 0 stands for "none", so the stack starts at 16. */
   private top = 16;
 
@@ -23,13 +25,21 @@ export class WasmScratch {
     // 65536 pages = 4 GiB, the wasm32 limit.
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: 65536 });
     this.exports = instantiateWasmKernels(this.memory, build);
+    this.build = build;
     this.floats = new Float32Array(this.memory.buffer);
+    this.doubles = new Float64Array(this.memory.buffer);
   }
 
   /** The memory as floats (a fresh view after growth: take it after the last reserve of a call). */
   get heap(): Float32Array {
     if (this.floats.buffer !== this.memory.buffer) this.floats = new Float32Array(this.memory.buffer);
     return this.floats;
+  }
+
+  /** The memory as float64s (for the kernels' float64 totals; fresh after growth, as `heap`). */
+  get heap64(): Float64Array {
+    if (this.doubles.buffer !== this.memory.buffer) this.doubles = new Float64Array(this.memory.buffer);
+    return this.doubles;
   }
 
   /** Bytes the memory has grown to. */
