@@ -12,7 +12,29 @@
  * alpha x, softsign, and every backward dy f'(x) product) run in float64 lanes exactly as the twin writes
  * them, then round once.
  */
-import { expV, sigmoidV, tanhM, tanhV } from "./fastmath";
+import {
+  expV,
+  fastMathTableAt,
+  sigmoidR,
+  sigmoidV,
+  T_BIAS,
+  T_HI,
+  T_LO,
+  T_LOG2E,
+  T_NLN2_HI,
+  T_NLN2_LO,
+  T_ONE,
+  T_P,
+  T_ROUNDER,
+  T_TANH_HI,
+  T_TWO,
+  TABLE_SIGMOID,
+  TABLE_TANH,
+  tableLoop,
+  tanhM,
+  tanhR,
+  tanhV,
+} from "./fastmath";
 
 /**
  * tanh(a) sigmoid(b) = sign(a) m / ((m + 2)(1 + e^-b)) with m = e^{2|a|} - 1 (fastmath's tanhM): one division.
@@ -106,11 +128,12 @@ function forwardLoop(y: usize, x: usize, count: i32, kind: i32, a: v128): void {
 
 // One function per kind: each inlines the loop with its kind constant, so the loop has no branch inside (one
 // loop dispatching on a kind argument ran ~2x slower: V8 keeps the compare chain and spills around it).
+// tanh and sigmoid keep fastmath's constants in registers (tableLoop): ~2x faster than with tanhV / sigmoidV.
 function forwardTanh(y: usize, x: usize, count: i32, a: v128): void {
-  forwardLoop(y, x, count, TANH, a);
+  tableLoop(y, x, count, TABLE_TANH);
 }
 function forwardSigmoid(y: usize, x: usize, count: i32, a: v128): void {
-  forwardLoop(y, x, count, SIGMOID, a);
+  tableLoop(y, x, count, TABLE_SIGMOID);
 }
 function forwardRelu(y: usize, x: usize, count: i32, a: v128): void {
   forwardLoop(y, x, count, RELU, a);
@@ -302,20 +325,10 @@ export function gatedBackwardF32(dx: usize, dy: usize, x: usize, count: i32, ite
 // A tile is a block of rows, row r at base + r * stride * 4 bytes. The forward pass saves what the backward
 // needs in `save` (2 width rows): the gate's tanh(a) and sigmoid(b), or a plain activation's input and output.
 
-/** The four lanes of the gate at these addresses: save tanh(a) and sigmoid(b), store their product. */
-// @ts-ignore: decorator (AssemblyScript)
-@inline
-function gateTile4(th: usize, sg: usize, g: usize, za: usize, zb: usize): void {
-  const t = tanhV(v128.load(za));
-  const s = sigmoidV(v128.load(zb));
-  v128.store(th, t);
-  v128.store(sg, s);
-  v128.store(g, f32x4.mul(t, s));
-}
-
 /**
  * For rows c < width, frames t < count: th = tanh(z[c][t]), sg = sigmoid(z[width + c][t]); save[c][t] = th,
  * save[width + c][t] = sg, g[c][t] = th sg; g[c][count .. frames) = 0 (the tile's padding to whole blocks).
+ * With fastmath's table constants held in registers (sigmoidR, tanhR): the loop is all arithmetic.
  */
 export function gateRowsForward(
   save: usize,
@@ -328,89 +341,100 @@ export function gateRowsForward(
   count: i32,
   frames: i32,
 ): void {
-  const end = (<usize>count) << 2;
+  const k = fastMathTableAt();
+  const lo = v128.load32_splat(k + T_LO);
+  const hi = v128.load32_splat(k + T_HI);
+  const log2e = v128.load32_splat(k + T_LOG2E);
+  const rounder = v128.load32_splat(k + T_ROUNDER);
+  const nln2hi = v128.load32_splat(k + T_NLN2_HI);
+  const nln2lo = v128.load32_splat(k + T_NLN2_LO);
+  const p0 = v128.load32_splat(k + T_P);
+  const p1 = v128.load32_splat(k + T_P + 4);
+  const p2 = v128.load32_splat(k + T_P + 8);
+  const p3 = v128.load32_splat(k + T_P + 12);
+  const p4 = v128.load32_splat(k + T_P + 16);
+  const p5 = v128.load32_splat(k + T_P + 20);
+  const one = v128.load32_splat(k + T_ONE);
+  const two = v128.load32_splat(k + T_TWO);
+  const bias = v128.load32_splat(k + T_BIAS);
+  const tanhHi = v128.load32_splat(k + T_TANH_HI);
   for (let c = 0; c < width; c++) {
     const th = save + ((<usize>(c * saveStride)) << 2);
     const sg = save + ((<usize>((width + c) * saveStride)) << 2);
     const za = z + ((<usize>(c * zStride)) << 2);
     const zb = z + ((<usize>((width + c) * zStride)) << 2);
     const gc = g + ((<usize>(c * gStride)) << 2);
-    let i: usize = 0;
-    // Two vectors per pass: their exp chains overlap (as gatedForwardF32).
-    for (; i + 32 <= end; i += 32) {
-      gateTile4(th + i, sg + i, gc + i, za + i, zb + i);
-      gateTile4(th + i + 16, sg + i + 16, gc + i + 16, za + i + 16, zb + i + 16);
+    // Four frames at a time, then one at a time in lane 0.
+    for (let t = 0; t < count; ) {
+      const i = (<usize>t) << 2;
+      const whole = t + 4 <= count;
+      const a = whole ? v128.load(za + i) : lane(za + i);
+      const b = whole ? v128.load(zb + i) : lane(zb + i);
+      const tv = tanhR(a, tanhHi, two, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
+      const sv = sigmoidR(b, lo, hi, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
+      const gv = f32x4.mul(tv, sv);
+      if (whole) {
+        v128.store(th + i, tv);
+        v128.store(sg + i, sv);
+        v128.store(gc + i, gv);
+      } else {
+        store<f32>(th + i, f32x4.extract_lane(tv, 0));
+        store<f32>(sg + i, f32x4.extract_lane(sv, 0));
+        store<f32>(gc + i, f32x4.extract_lane(gv, 0));
+      }
+      t += whole ? 4 : 1;
     }
-    for (; i < end; i += 4) {
-      const t = f32x4.extract_lane(tanhV(lane(za + i)), 0);
-      const s = f32x4.extract_lane(sigmoidV(lane(zb + i)), 0);
-      store<f32>(th + i, t);
-      store<f32>(sg + i, s);
-      store<f32>(gc + i, t * s);
-    }
-    if (frames > count) memory.fill(gc + end, 0, (<usize>(frames - count)) << 2);
+    if (frames > count) memory.fill(gc + ((<usize>count) << 2), 0, (<usize>(frames - count)) << 2);
   }
 }
 
 /**
- * dz[c][t] = dg sg (1 - th^2), dz[width + c][t] = dg sg th (1 - sg) for t < count (th, sg from save): the
- * gate's gradient, in the order of gatedBackwardF32 (and its JS twin).
+ * The gate's gradient from th, sg in save, for t < count: dz[c][t] = dg sg (1 - th^2), dz[width + c][t] =
+ * dg sg th (1 - sg), in the order of gatedBackwardF32 (and its JS twin); and the gate's output again,
+ * g[c][t] = th sg, 0 for count <= t < frames (the residual's weight gradient reads it).
  */
 export function gateRowsBackward(
   dz: usize,
   dzStride: i32,
+  g: usize,
+  gStride: i32,
   dg: usize,
   dgStride: i32,
   save: usize,
   saveStride: i32,
   width: i32,
   count: i32,
+  frames: i32,
 ): void {
-  const end = (<usize>count) << 2;
-  const one = f32x4.splat(1);
+  const one = v128.load32_splat(fastMathTableAt() + T_ONE);
   for (let c = 0; c < width; c++) {
     const th = save + ((<usize>(c * saveStride)) << 2);
     const sg = save + ((<usize>((width + c) * saveStride)) << 2);
     const da = dz + ((<usize>(c * dzStride)) << 2);
     const db = dz + ((<usize>((width + c) * dzStride)) << 2);
     const d = dg + ((<usize>(c * dgStride)) << 2);
-    let i: usize = 0;
-    for (; i + 16 <= end; i += 16) {
-      const t = v128.load(th + i);
-      const s = v128.load(sg + i);
-      const gs = f32x4.mul(v128.load(d + i), s);
-      v128.store(da + i, f32x4.mul(gs, f32x4.sub(one, f32x4.mul(t, t))));
-      v128.store(db + i, f32x4.mul(f32x4.mul(gs, t), f32x4.sub(one, s)));
-    }
-    for (; i < end; i += 4) {
-      const t = load<f32>(th + i);
-      const s = load<f32>(sg + i);
-      const gs = load<f32>(d + i) * s;
-      store<f32>(da + i, gs * (1 - t * t));
-      store<f32>(db + i, gs * t * (1 - s));
-    }
-  }
-}
-
-/** g[c][t] = th sg (from save) for t < count, 0 up to frames: the gate's output again, for weight gradients. */
-export function gateRowsProduct(
-  g: usize,
-  gStride: i32,
-  save: usize,
-  saveStride: i32,
-  width: i32,
-  count: i32,
-  frames: i32,
-): void {
-  const end = (<usize>count) << 2;
-  for (let c = 0; c < width; c++) {
-    const th = save + ((<usize>(c * saveStride)) << 2);
-    const sg = save + ((<usize>((width + c) * saveStride)) << 2);
     const gc = g + ((<usize>(c * gStride)) << 2);
-    let i: usize = 0;
-    for (; i + 16 <= end; i += 16) v128.store(gc + i, f32x4.mul(v128.load(th + i), v128.load(sg + i)));
-    for (; i < end; i += 4) store<f32>(gc + i, load<f32>(th + i) * load<f32>(sg + i));
-    if (frames > count) memory.fill(gc + end, 0, (<usize>(frames - count)) << 2);
+    for (let f = 0; f < count; ) {
+      const i = (<usize>f) << 2;
+      const whole = f + 4 <= count;
+      const t = whole ? v128.load(th + i) : lane(th + i);
+      const s = whole ? v128.load(sg + i) : lane(sg + i);
+      const gs = f32x4.mul(whole ? v128.load(d + i) : lane(d + i), s);
+      const a = f32x4.mul(gs, f32x4.sub(one, f32x4.mul(t, t)));
+      const b = f32x4.mul(f32x4.mul(gs, t), f32x4.sub(one, s));
+      const gv = f32x4.mul(t, s);
+      if (whole) {
+        v128.store(da + i, a);
+        v128.store(db + i, b);
+        v128.store(gc + i, gv);
+      } else {
+        store<f32>(da + i, f32x4.extract_lane(a, 0));
+        store<f32>(db + i, f32x4.extract_lane(b, 0));
+        store<f32>(gc + i, f32x4.extract_lane(gv, 0));
+      }
+      f += whole ? 4 : 1;
+    }
+    if (frames > count) memory.fill(gc + ((<usize>count) << 2), 0, (<usize>(frames - count)) << 2);
   }
 }
 

@@ -210,14 +210,34 @@ export function denseInputGradF32(
 }
 
 /**
- * dw [outputs, cols] += dy [rows, outputs]^T x [rows, cols], in chunks of `chunk` rows so that the chunk of
- * x stays in L2 while every block of four outputs passes over it. The S values of outputs o..o+3 are
- * dy[n, o..o+3]: past the last output they read the next floats (up to 3 past dy's end), for dummy rows only.
+ * y [rows, cols] = x wT + bias for the windows of one signal: row n is x[n .. n + inputs) (a sliding window,
+ * rows one sample apart), read in place: S(q, p) = x[n + q + p] sits at 4 (q + p) bytes from x[n], the layout
+ * rows4x8 expects with sPair = 4. Reads up to 3 floats past the last window (rows past `rows` go to `dummy`).
+ */
+export function denseForwardWindows(
+  y: usize,
+  x: usize,
+  wT: usize,
+  bias: usize,
+  rows: i32,
+  inputs: i32,
+  cols: i32,
+  dummy: usize,
+): void {
+  blockRows(y, rows, x, 16, 4, wT, (<usize>cols) << 2, inputs, cols, bias, 0, dummy);
+}
+
+/**
+ * dw [outputs, cols] += dy [rows, outputs]^T x, x's rows `xStride` floats apart (cols, or 1 for the sliding
+ * windows of one signal), in chunks of `chunk` rows so that the chunk of x stays in L2 while every block of
+ * four outputs passes over it. The S values of outputs o..o+3 are dy[n, o..o+3]: past the last output they
+ * read the next floats (up to 3 past dy's end), for dummy rows only.
  */
 export function denseWeightGradF32(
   dw: usize,
   dy: usize,
   x: usize,
+  xStride: i32,
   rows: i32,
   outputs: i32,
   cols: i32,
@@ -225,7 +245,7 @@ export function denseWeightGradF32(
   dummy: usize,
 ): void {
   const yRow = (<usize>outputs) << 2;
-  const xRow = (<usize>cols) << 2;
+  const xRow = (<usize>xStride) << 2;
   for (let n = 0; n < rows; n += chunk) {
     const count = min(chunk, rows - n);
     blockRows(dw, outputs, dy + <usize>n * yRow, 16, yRow, x + <usize>n * xRow, xRow, count, cols, 0, 1, dummy);

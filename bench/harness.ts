@@ -11,7 +11,11 @@ export interface Benchmark {
   description: string;
   /** Minutes long: runs only when named (`npm run bench -- <name>`), not in the default set. */
   slow?: boolean;
-  run(): Promise<Figure[]>;
+  /**
+   * `only`: the `--only a,b` list of `npm run bench`, for the benchmarks that measure named cases (a case
+   * runs when its name contains one of them); empty: every case.
+   */
+  run(options: { only: string[] }): Promise<Figure[]>;
 }
 
 /** Median wall time of `runs` calls of `work`, in milliseconds, after one warm-up call. */

@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- name ...]`: runs the benchmarks (all but the slow ones, or those named), prints one line per figure and
- * writes every figure to bench/results/<timestamp>.json so runs can be compared. Never part of `npm test`.
+ * `npm run bench [-- name ... [--only case,case]]`: runs the benchmarks (all but the slow ones, or those named),
+ * prints one line per figure and writes every figure to bench/results/<timestamp>.json so runs can be compared.
+ * `--only` narrows the benchmarks that measure named cases (e.g. `npm run bench -- training --only tcn,mlp`).
+ * Never part of `npm test`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -34,7 +36,10 @@ const benchmarks: Benchmark[] = [
   webTrainBench,
 ];
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf("--only");
+const only = onlyAt < 0 ? [] : (args[onlyAt + 1] ?? "").split(",").filter((name) => name !== "");
+const wanted = onlyAt < 0 ? args : [...args.slice(0, onlyAt), ...args.slice(onlyAt + 2)];
 const unknown = wanted.filter((name) => !benchmarks.some((bench) => bench.name === name));
 if (unknown.length > 0) {
   console.error(
@@ -47,7 +52,7 @@ const figures: (Figure & { bench: string })[] = [];
 for (const bench of benchmarks) {
   if (wanted.length > 0 ? !wanted.includes(bench.name) : bench.slow) continue;
   console.log(`\n== ${bench.name}: ${bench.description}`);
-  for (const figure of await bench.run()) {
+  for (const figure of await bench.run({ only })) {
     figures.push({ bench: bench.name, ...figure });
     console.log(
       `  ${figure.name.padEnd(48)} ${formatValue(figure.value)} ${figure.unit}${figure.note ? `  (${figure.note})` : ""}`,

@@ -1,9 +1,11 @@
 import { DeepspError } from "../../core/errors.ts";
+import { kernels, wasmKernels } from "../kernels/index.ts";
 import type { ActivationKind, Floats } from "../kernels/types.ts";
+import { WasmMlp } from "../kernels/wasm/mlp.ts";
 import { ActivationLayer } from "../layers/activation.ts";
 import { DenseLayer } from "../layers/dense.ts";
 import type { Layer } from "../layers/layer.ts";
-import { reuse, type Sequence } from "../layers/sequence.ts";
+import { countAllocated, reuse, type Sequence } from "../layers/sequence.ts";
 import { type FloatType, Parameters } from "../parameters.ts";
 import type { Model } from "./model.ts";
 
@@ -31,6 +33,10 @@ export class MlpModel implements Model {
   private windows: Floats | undefined;
   private output: Floats | undefined;
   private shape: { batch: number; outLength: number } | undefined;
+  /** The fused wasm kernel (float32 with the wasm backend); null until first used. */
+  private fused: WasmMlp | null = null;
+  /** Whether the last forward call ran the fused kernel (backward then does too). */
+  private ranFused = false;
 
   constructor(config: MlpConfig = {}, options: { seed?: number; floatType?: FloatType } = {}) {
     this.config = { window: 256, hidden: [64, 64], activation: "tanh", ...config };
@@ -61,6 +67,11 @@ export class MlpModel implements Model {
         "model/shape",
         `mlp: input of ${input.length} samples is shorter than the window ${window}`,
       );
+    this.ranFused =
+      input.data instanceof Float32Array &&
+      this.parameters.values instanceof Float32Array &&
+      kernels() === wasmKernels;
+    if (this.ranFused) return this.forwardFused(input, outLength);
     // Unfold: row (b, t) holds input[b, t .. t + window - 1].
     const rows = input.batch * outLength;
     this.windows = reuse(this.windows, rows * window, input.data);
@@ -79,9 +90,40 @@ export class MlpModel implements Model {
   }
 
   backward(dOutput: Sequence): void {
+    if (this.ranFused) {
+      this.fused!.backward(this.parameters.grads as Float32Array, dOutput.data as Float32Array);
+      return;
+    }
     const { batch, outLength } = this.shape!;
     let d: Sequence | null = { data: dOutput.data, batch: batch * outLength, channels: 1, length: 1 };
     for (let i = this.layers.length - 1; i >= 0 && d !== null; i--) d = this.layers[i]!.backward(d, i > 0);
+  }
+
+  /** The whole net as one wasm kernel over activations kept in wasm memory (../kernels/wasm/mlp.ts). */
+  private forwardFused(input: Sequence, outLength: number): Sequence {
+    const { window, hidden, activation } = this.config;
+    this.fused ??= new WasmMlp(
+      {
+        window,
+        widths: [...hidden, 1],
+        activation,
+        alpha: hidden.length > 0 ? (this.layers[1] as ActivationLayer).alpha : 0,
+      },
+      {
+        count: this.parameters.count,
+        layers: this.layers
+          .filter((layer) => layer instanceof DenseLayer)
+          .map((layer) => ({
+            weight: this.parameters.entry(`${layer.name}.weight`).offset,
+            bias: this.parameters.entry(`${layer.name}.bias`).offset,
+          })),
+      },
+    );
+    this.output = reuse(this.output, input.batch * outLength, input.data);
+    const values = this.parameters.values as Float32Array;
+    const x = input.data as Float32Array;
+    countAllocated(this.fused.forward(this.output as Float32Array, x, values, input.batch, input.length));
+    return { data: this.output, batch: input.batch, channels: 1, length: outLength };
   }
 
   setCarryState(): void {}

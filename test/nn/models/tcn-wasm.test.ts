@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { jsKernels, useKernels, wasmKernels } from "../../../src/nn/kernels/index.ts";
 import { ACTIVATIONS } from "../../../src/nn/layers/activation.ts";
 import { allocatedFloats } from "../../../src/nn/layers/sequence.ts";
 import { type TcnConfig, TcnModel } from "../../../src/nn/models/tcn.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
+import { checkFusedGradients, passes, worstRatio } from "../../helpers/fused.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
 import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
@@ -48,37 +48,10 @@ const CASES: Case[] = [
   })),
 ];
 
-/** Output and gradients for dy of one forward and backward pass, with the fused kernel or the JS layers. */
-function run(
-  { config, batch, length }: Case,
-  fused: boolean,
-  seed: number,
-): { y: Float32Array; grads: Float32Array } {
-  const model = new TcnModel(config, { seed: 3 });
+function run({ config, batch, length }: Case, fused: boolean, seed: number) {
   const channels = config.channels ?? 1;
-  const rng = new Rng(seed);
-  const x = Float32Array.from(randomArray(batch * channels * length, rng, 1.5));
-  useKernels(fused ? wasmKernels : jsKernels);
-  try {
-    const y = model.forward({ data: x, batch, channels, length });
-    const dy = Float32Array.from(randomArray(y.data.length, rng));
-    model.parameters.zeroGrads();
-    model.backward({ ...y, data: dy });
-    return { y: Float32Array.from(y.data), grads: Float32Array.from(model.parameters.grads) };
-  } finally {
-    useKernels(null);
-  }
-}
-
-/** max |a - b| / max |b| (1 when b is all zeros). */
-function worstRatio(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
+  const x = Float32Array.from(randomArray(batch * channels * length, new Rng(seed), 1.5));
+  return passes(new TcnModel(config, { seed: 3 }), { data: x, batch, channels, length }, fused, seed);
 }
 
 testEachBuild("the fused wasm TCN equals the layers run with the JS kernels (outputs and gradients)", () => {
@@ -106,42 +79,9 @@ testEachBuild("the fused wasm TCN's gradients match float32 central differences"
     { padding: "causal", width: 3, kernelSize: 2, dilations: [1, 2] },
     { padding: "valid", gated: false, activation: "softsign", width: 2, kernelSize: 3, dilations: [2, 1] },
   ] as TcnConfig[]) {
-    const model = new TcnModel(config, { seed: 4 });
-    const rng = new Rng(41);
-    const length = 13;
-    const x = Float32Array.from(randomArray(2 * length, rng));
-    const input = { data: x, batch: 2, channels: 1, length };
-    useKernels(wasmKernels);
-    try {
-      const y = model.forward(input);
-      const r = Float32Array.from(randomArray(y.data.length, rng));
-      model.parameters.zeroGrads();
-      model.backward({ ...y, data: r });
-      const grads = Float32Array.from(model.parameters.grads);
-      const loss = (): number => {
-        const out = model.forward(input).data;
-        let sum = 0;
-        for (let i = 0; i < out.length; i++) sum += out[i]! * r[i]!;
-        return sum;
-      };
-      const values = model.parameters.values;
-      for (let i = 0; i < values.length; i++) {
-        const saved = values[i]!;
-        values[i] = saved + 1e-2;
-        const plus = loss();
-        const up = values[i]!;
-        values[i] = saved - 1e-2;
-        const minus = loss();
-        const numeric = (plus - minus) / (up - values[i]!);
-        values[i] = saved;
-        assert.ok(
-          Math.abs(numeric - grads[i]!) <= 2e-3 + 2e-3 * Math.abs(numeric),
-          `${JSON.stringify(config)} parameter ${i}: ${grads[i]} vs ${numeric}`,
-        );
-      }
-    } finally {
-      useKernels(null);
-    }
+    const x = Float32Array.from(randomArray(2 * 13, new Rng(40)));
+    const input = { data: x, batch: 2, channels: 1, length: 13 };
+    checkFusedGradients(new TcnModel(config, { seed: 4 }), input, JSON.stringify(config));
   }
 });
 

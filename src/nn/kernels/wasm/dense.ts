@@ -104,7 +104,7 @@ export function denseBackward(
     copyRows(xPadded, cols, 0, xAt, inputs, inputs, rows, tail);
     copyRows(dwPadded, cols, 0, dwAt, inputs, inputs, outputs, tail);
   }
-  fn(scratch, "denseWeightGradF32")(dwPadded, dyAt, xPadded, rows, outputs, cols, CHUNK, dummy);
+  fn(scratch, "denseWeightGradF32")(dwPadded, dyAt, xPadded, cols, rows, outputs, cols, CHUNK, dummy);
   if (padded) copyRows(dwAt, inputs, 0, dwPadded, cols, inputs, outputs, 0);
   unstage(heap, dwAt, dw, 0, outputs * inputs);
   if (dx !== null) {

@@ -11,14 +11,17 @@ import { instantiateWasmKernels, trainingWasmBuild, type WasmBuild, type WasmExp
 
 const PAGE = 65536;
 
+/** Floats of assembly/fastmath.ts's constant table (FAST_MATH_TABLE_BYTES / 4). */
+const FAST_MATH_TABLE_FLOATS = 16;
+
 export class WasmScratch {
   readonly exports: WasmExports;
   readonly build: WasmBuild;
   private readonly memory: WebAssembly.Memory;
   private floats: Float32Array;
-  private doubles: Float64Array;
   /** Byte address of the first free byte; address 0 stands for "none", so the stack starts at 16. */
   private top = 16;
+  private readonly base: number;
 
   constructor(initialBytes = 1 << 20, build: WasmBuild = trainingWasmBuild()) {
     const pages = Math.ceil(initialBytes / PAGE);
@@ -27,19 +30,20 @@ export class WasmScratch {
     this.exports = instantiateWasmKernels(this.memory, build);
     this.build = build;
     this.floats = new Float32Array(this.memory.buffer);
-    this.doubles = new Float64Array(this.memory.buffer);
+    // The fast exp's constants (assembly/fastmath.ts fastMathTable) stay below everything else.
+    this.exports.fastMathTable!(this.reserve(FAST_MATH_TABLE_FLOATS));
+    this.base = this.top;
+  }
+
+  /** Releases everything reserved (but the constant table). */
+  reset(): void {
+    this.top = this.base;
   }
 
   /** The memory as floats (a fresh view after growth: take it after the last reserve of a call). */
   get heap(): Float32Array {
     if (this.floats.buffer !== this.memory.buffer) this.floats = new Float32Array(this.memory.buffer);
     return this.floats;
-  }
-
-  /** The memory as float64s (for the kernels' float64 totals; fresh after growth, as `heap`). */
-  get heap64(): Float64Array {
-    if (this.doubles.buffer !== this.memory.buffer) this.doubles = new Float64Array(this.memory.buffer);
-    return this.doubles;
   }
 
   /** Bytes the memory has grown to. */

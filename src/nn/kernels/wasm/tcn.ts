@@ -151,7 +151,9 @@ interface Plan {
   head: ConvWeights;
   /** Every conv that runs, with its tensors: all but the last layer's residual (it feeds nothing). */
   convs: { w: ConvWeights; tensors: ConvTensors }[];
+  /** The model's parameters and gradients, staged in. */
   values: number;
+  grads: number;
 }
 
 /**
@@ -289,19 +291,14 @@ export class WasmTcn {
       dots(f, plan, plan.input, d0, plan.dStride, xb, plan.inputOffsets, up(first.inLength, 4));
       f.convRowSums!(plan.input.biasTotals, d0, plan.dStride, width, up(first.inLength, 4));
     }
-    // float64 totals into the float32 gradients, rounded once (as convAddTotals).
-    const totals = this.scratch!.heap64;
+    // float64 totals into the model's gradients (staged in and out), rounded once.
+    stage(heap, plan.grads, grads, 0, this.tensors.count);
     for (let k = 0; k < plan.convs.length; k++) {
       const { w, tensors } = plan.convs[k]!;
-      const stride = even(w.pairs);
-      for (let r = 0; r < w.rows; r++) {
-        for (let p = 0; p < w.pairs; p++) {
-          const at = tensors.weight + r * w.pairs + p;
-          grads[at] = grads[at]! + totals[(w.totals >> 3) + r * stride + p]!;
-        }
-        grads[tensors.bias + r] = grads[tensors.bias + r]! + totals[(w.biasTotals >> 3) + r]!;
-      }
+      f.convAddTotals!(plan.grads + tensors.weight * 4, w.totals, w.rows, w.pairs, even(w.pairs));
+      f.convAddTotals!(plan.grads + tensors.bias * 4, w.biasTotals, 1, w.rows, w.rows);
     }
+    unstage(heap, plan.grads, grads, 0, this.tensors.count);
   }
 
   /** Layer i's backward pass for item b; dNext: which D buffer holds dh_{i+1} (-1: none). Returns dh_i's. */
@@ -315,37 +312,51 @@ export class WasmTcn {
     for (let t0 = 0; t0 < layer.outLength; t0 += TILE) {
       const n = Math.min(TILE, layer.outLength - t0);
       const frames = up(n, 8);
-      // dg = residual^T dh_{i+1} + dskip (cropped); the residual's gradients from dh_{i+1} and g.
-      if (dh !== 0) {
-        adjoint(f, plan, plan.g, TILE, dh + t0 * 4, plan.dOffsets, layer.residual, frames, 0);
-        if (gated) f.gateRowsProduct!(plan.r, TILE, s + t0 * 4, layer.sStride, width, n, frames);
-        else {
-          const a = s + width * layer.sStride * 4 + t0 * 4;
-          f.convCopyRows!(plan.r, TILE, 0, a, layer.sStride, n, width, frames - n);
-        }
-        dots(f, plan, layer.residual, dh + t0 * 4, plan.dStride, plan.r, plan.tileOffsets, up(n, 4));
-        f.convRowSums!(layer.residual.biasTotals, dh + t0 * 4, plan.dStride, width, up(n, 4));
-      } else f.zeroRows!(plan.g, TILE, width, 0, frames);
+      // dg = residual^T dh_{i+1} + dskip (cropped), then dz through the gate (which gives g again, in r).
+      if (dh !== 0) adjoint(f, plan, plan.g, TILE, dh + t0 * 4, plan.dOffsets, layer.residual, frames, 0);
+      else f.zeroRows!(plan.g, TILE, width, 0, frames);
       const from = Math.max(t0, layer.skipOffset);
       if (from < t0 + n) {
         const at = plan.dSkip + (from - layer.skipOffset) * 4;
         f.addRows!(plan.g + (from - t0) * 4, TILE, at, plan.skipStride, width, t0 + n - from);
       }
       const dz = layer.dz + (layer.span + t0) * 4;
-      if (gated) f.gateRowsBackward!(dz, layer.dzStride, plan.g, TILE, s + t0 * 4, layer.sStride, width, n);
-      else
+      const saved = s + t0 * 4;
+      if (gated)
+        f.gateRowsBackward!(
+          dz,
+          layer.dzStride,
+          plan.r,
+          TILE,
+          plan.g,
+          TILE,
+          saved,
+          layer.sStride,
+          width,
+          n,
+          frames,
+        );
+      else {
         f.activationRowsBackward!(
           dz,
           layer.dzStride,
           plan.g,
           TILE,
-          s + t0 * 4,
+          saved,
           layer.sStride,
           width,
           n,
           code,
           this.spec.alpha,
         );
+        const a = saved + width * layer.sStride * 4;
+        f.convCopyRows!(plan.r, TILE, 0, a, layer.sStride, n, width, frames - n);
+      }
+      // The residual's gradients from dh_{i+1} and g.
+      if (dh !== 0) {
+        dots(f, plan, layer.residual, dh + t0 * 4, plan.dStride, plan.r, plan.tileOffsets, up(n, 4));
+        f.convRowSums!(layer.residual.biasTotals, dh + t0 * 4, plan.dStride, width, up(n, 4));
+      }
     }
     const dz = layer.dz + layer.span * 4;
     const outFrames4 = up(layer.outLength, 4);
@@ -400,7 +411,7 @@ export class WasmTcn {
       return 0;
     }
     const scratch = this.scratch;
-    scratch.release(16);
+    scratch.reset();
     const before = scratch.mark();
     this.plan = this.layout(scratch, batch, inLength);
     this.capacity = batch;
@@ -499,6 +510,7 @@ export class WasmTcn {
       head: conv(channels, width, 1),
       convs: [],
       values: reserve(this.tensors.count),
+      grads: reserve(this.tensors.count),
     };
     const t = this.tensors;
     plan.convs.push({ w: plan.input, tensors: t.input }, { w: plan.head, tensors: t.head });
