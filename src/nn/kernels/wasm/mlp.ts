@@ -22,6 +22,12 @@ import { WasmScratch } from "./scratch.ts";
 /** Rows per chunk of the weight gradient: a 128 x 256 block of x (128 KiB) stays in L2 (./dense.ts). */
 const CHUNK = 128;
 
+/**
+ * Rows per segment: forward and backward run every layer on one segment at a time, so its windows (256 KiB
+ * for 256-sample windows) and activations stay in L2 between the layers.
+ */
+const SEGMENT = 256;
+
 const up = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 export interface MlpSpec {
@@ -59,6 +65,13 @@ interface LayerPlan {
   biasSums: number;
 }
 
+/** Rows [row, row + count) of a batch, whose first window starts at byte address x. */
+interface Segment {
+  row: number;
+  count: number;
+  x: number;
+}
+
 interface Plan {
   batch: number;
   inLength: number;
@@ -67,8 +80,12 @@ interface Plan {
   /** The staged input: one row per item, xStride floats apart (zero padding after each). */
   x: number;
   xStride: number;
-  /** Quads of rows of the input (one window per item) or of a hidden layer's activations. */
+  segments: Segment[];
+  /** Per segment: quads of rows (of windows, activations or dz) and the gradient of an activation. */
   quads: number;
+  tmp: number;
+  /** The output, then its gradient: [rows]. */
+  dy: number;
   layers: LayerPlan[];
   dummy: number;
   /** The model's gradients, staged in for the sums of a backward pass. */
@@ -96,42 +113,42 @@ export class WasmMlp {
     const plan = this.plan!;
     const f = this.scratch!.exports;
     const heap = this.scratch!.heap;
-    const { window } = this.spec;
-    const { outLength, rows } = plan;
     if (plan.xStride === inLength) stage(heap, plan.x, x, 0, batch * inLength);
     else
       for (let b = 0; b < batch; b++) stage(heap, plan.x + b * plan.xStride * 4, x, b * inLength, inLength);
     this.stageWeights(values, f);
-    const windows = outLength > 1;
-    if (!windows) f.denseQuads!(plan.quads, plan.x, rows, window);
     const code = WASM_ACTIVATION_CODES[this.spec.activation];
-    for (let j = 0; j < plan.layers.length; j++) {
-      const layer = plan.layers[j]!;
-      if (j === 0 && windows) {
-        for (let b = 0; b < batch; b++) {
-          const z = layer.z + b * outLength * layer.cols * 4;
-          const xb = plan.x + b * plan.xStride * 4;
-          f.denseForwardWindows!(z, xb, layer.wT, layer.bias, outLength, window, layer.cols, plan.dummy);
+    for (let k = 0; k < plan.segments.length; k++) {
+      const { row, count, x: windows } = plan.segments[k]!;
+      for (let j = 0; j < plan.layers.length; j++) {
+        const layer = plan.layers[j]!;
+        const z = layer.z + row * layer.cols * 4;
+        if (j === 0 && plan.outLength > 1) {
+          f.denseForwardWindows!(
+            z,
+            windows,
+            layer.wT,
+            layer.bias,
+            count,
+            layer.pairs,
+            layer.cols,
+            plan.dummy,
+          );
+        } else {
+          const input = j === 0 ? windows : plan.layers[j - 1]!.a + row * layer.pairs * 4;
+          f.denseQuads!(plan.quads, input, count, layer.pairs);
+          f.denseForwardF32!(z, plan.quads, layer.wT, layer.bias, count, layer.pairs, layer.cols, plan.dummy);
         }
-      } else {
-        if (j > 0) f.denseQuads!(plan.quads, plan.layers[j - 1]!.a, rows, layer.pairs);
-        f.denseForwardF32!(
-          layer.z,
-          plan.quads,
-          layer.wT,
-          layer.bias,
-          rows,
-          layer.pairs,
-          layer.cols,
-          plan.dummy,
-        );
+        if (layer.a !== 0) {
+          const a = layer.a + row * layer.cols * 4;
+          f.activationForwardF32!(a, z, count * layer.cols, code, this.spec.alpha);
+        }
       }
-      if (layer.a !== 0) f.activationForwardF32!(layer.a, layer.z, rows * layer.cols, code, this.spec.alpha);
     }
-    // The output is column 0 of the last layer's rows (gathered in the quads buffer, free again).
+    // The output is column 0 of the last layer's rows (gathered in the dy buffer, free until backward).
     const last = plan.layers[plan.layers.length - 1]!;
-    f.convCopyRows!(plan.quads, 1, 0, last.z, last.cols, 1, rows, 0);
-    unstage(this.scratch!.heap, plan.quads, y, 0, rows);
+    f.convCopyRows!(plan.dy, 1, 0, last.z, last.cols, 1, plan.rows, 0);
+    unstage(this.scratch!.heap, plan.dy, y, 0, plan.rows);
     return grown;
   }
 
@@ -140,51 +157,56 @@ export class WasmMlp {
     const plan = this.plan!;
     const f = this.scratch!.exports;
     const heap = this.scratch!.heap;
-    const { rows, outLength } = plan;
-    const windows = outLength > 1;
     const code = WASM_ACTIVATION_CODES[this.spec.activation];
-    // d loss / d z of the last layer: dy in column 0, zeros in the padding columns.
-    const last = plan.layers[plan.layers.length - 1]!;
-    stage(heap, plan.quads, dy, 0, rows);
-    f.convCopyRows!(last.dz, last.cols, 0, plan.quads, 1, 1, rows, last.cols - 1);
-    for (let j = plan.layers.length - 1; j >= 0; j--) {
+    for (let j = 0; j < plan.layers.length; j++) {
       const layer = plan.layers[j]!;
       heap.fill(0, layer.dw >> 2, (layer.dw >> 2) + layer.cols * layer.dwCols);
       heap.fill(0, layer.biasSums >> 2, (layer.biasSums >> 2) + 2 * layer.cols);
-      if (j === 0 && windows) {
-        for (let b = 0; b < plan.batch; b++) {
-          const dz = layer.dz + b * outLength * layer.cols * 4;
-          const xb = plan.x + b * plan.xStride * 4;
-          f.denseWeightGradF32!(layer.dw, dz, xb, 1, outLength, layer.cols, layer.dwCols, CHUNK, plan.dummy);
-        }
-      } else {
-        const input = j === 0 ? plan.x : plan.layers[j - 1]!.a;
-        const stride = j === 0 ? this.spec.window : layer.pairs;
+    }
+    stage(heap, plan.dy, dy, 0, plan.rows);
+    const last = plan.layers[plan.layers.length - 1]!;
+    for (let k = 0; k < plan.segments.length; k++) {
+      const { row, count, x: windows } = plan.segments[k]!;
+      // d loss / d z of the last layer: dy in column 0, zeros in the padding columns.
+      f.convCopyRows!(
+        last.dz + row * last.cols * 4,
+        last.cols,
+        0,
+        plan.dy + row * 4,
+        1,
+        1,
+        count,
+        last.cols - 1,
+      );
+      for (let j = plan.layers.length - 1; j >= 0; j--) {
+        const layer = plan.layers[j]!;
+        const dz = layer.dz + row * layer.cols * 4;
+        // The weight gradient over the layer's input rows: the windows (one float apart when they slide).
+        const input = j === 0 ? windows : plan.layers[j - 1]!.a + row * layer.pairs * 4;
+        const stride = j > 0 ? layer.pairs : plan.outLength > 1 ? 1 : this.spec.window;
         f.denseWeightGradF32!(
           layer.dw,
-          layer.dz,
+          dz,
           input,
           stride,
-          rows,
+          count,
           layer.cols,
           layer.dwCols,
           CHUNK,
           plan.dummy,
         );
-      }
-      f.denseColumnSums!(layer.biasSums, layer.dz, rows, layer.cols);
-      if (j > 0) {
-        // d loss / d a of the layer below = dz w, then through its activation.
+        f.denseColumnSums!(layer.biasSums, dz, count, layer.cols);
+        if (j === 0) continue;
+        // d loss / d a of the layer below = dz w (into tmp), then dz below = that times f'(z).
         const below = plan.layers[j - 1]!;
-        heap.fill(0, below.dz >> 2, (below.dz >> 2) + rows * below.cols);
-        f.denseQuads!(plan.quads, layer.dz, rows, layer.cols);
-        f.denseInputGradF32!(below.dz, plan.quads, layer.w, rows, layer.cols, layer.pairs, plan.dummy);
-        // dz = d loss / d a (now in dz) times f'(z): activationBackwardF32 adds into a zeroed buffer, so the
-        // product goes through the quads buffer (free again) as scratch.
-        const count = rows * below.cols;
-        heap.copyWithin(plan.quads >> 2, below.dz >> 2, (below.dz >> 2) + count);
-        heap.fill(0, below.dz >> 2, (below.dz >> 2) + count);
-        f.activationBackwardF32!(below.dz, plan.quads, below.z, below.a, count, code, this.spec.alpha);
+        const n = count * below.cols;
+        heap.fill(0, plan.tmp >> 2, (plan.tmp >> 2) + n);
+        f.denseQuads!(plan.quads, dz, count, layer.cols);
+        f.denseInputGradF32!(plan.tmp, plan.quads, layer.w, count, layer.cols, layer.pairs, plan.dummy);
+        const dzBelow = below.dz + row * below.cols * 4;
+        heap.fill(0, dzBelow >> 2, (dzBelow >> 2) + n);
+        const at = row * below.cols * 4;
+        f.activationBackwardF32!(dzBelow, plan.tmp, below.z + at, below.a + at, n, code, this.spec.alpha);
       }
     }
     // Into the model's gradients (staged in and out: the sums run in wasm).
@@ -226,8 +248,11 @@ export class WasmMlp {
       this.plan = null;
     }
     if (this.plan !== null && this.plan.inLength === inLength && batch <= this.capacity) {
-      this.plan.batch = batch;
-      this.plan.rows = batch * this.plan.outLength;
+      if (batch !== this.plan.batch) {
+        this.plan.batch = batch;
+        this.plan.rows = batch * this.plan.outLength;
+        segment(this.plan, this.spec.window);
+      }
       return 0;
     }
     const scratch = this.scratch;
@@ -272,18 +297,40 @@ export class WasmMlp {
     // One window per item: rows packed one after the other; windows: each item's row padded (the kernels
     // read up to 8 floats past a window).
     const xStride = outLength > 1 ? inLength + 8 : inLength;
-    const quadFloats = Math.max(up(rows, 4) * window, ...layers.map((l) => up(rows, 4) * l.cols));
-    return {
+    const x = reserve(batch * xStride + 8, true);
+    const plan: Plan = {
       batch,
       inLength,
       outLength,
       rows,
-      x: reserve(batch * xStride + 8, true),
+      x,
       xStride,
-      quads: reserve(Math.max(quadFloats, rows * widest)),
+      segments: [],
+      quads: reserve(SEGMENT * Math.max(window, widest)),
+      tmp: reserve(SEGMENT * widest),
+      dy: reserve(rows),
       layers,
       dummy: reserve(widest),
       grads: reserve(this.tensors.count),
     };
+    segment(plan, window);
+    return plan;
+  }
+}
+
+/** The plan's segments for its batch: at most SEGMENT rows, within one item when windows slide. */
+function segment(plan: Plan, window: number): void {
+  const { batch, outLength, rows, x, xStride } = plan;
+  plan.segments.length = 0;
+  if (outLength > 1) {
+    for (let b = 0; b < batch; b++) {
+      for (let t = 0; t < outLength; t += SEGMENT) {
+        const count = Math.min(SEGMENT, outLength - t);
+        plan.segments.push({ row: b * outLength + t, count, x: x + (b * xStride + t) * 4 });
+      }
+    }
+  } else {
+    for (let row = 0; row < rows; row += SEGMENT)
+      plan.segments.push({ row, count: Math.min(SEGMENT, rows - row), x: x + row * window * 4 });
   }
 }
