@@ -16,6 +16,7 @@ import { kernelsBench } from "./runtime/kernels.ts";
 import { runtimeBench } from "./runtime/stream.ts";
 import { generateBench } from "./signals/generate.ts";
 import { studyLowpassBench } from "./study/lowpass.ts";
+import { fusedBench } from "./train/fused.ts";
 import { trainingMemoryBench } from "./train/memory.ts";
 import { trainingBench } from "./train/throughput.ts";
 import { webTrainBench } from "./web/train.ts";
@@ -28,6 +29,7 @@ const benchmarks: Benchmark[] = [
   alignmentBench,
   windowsMemoryBench,
   trainingBench,
+  fusedBench,
   trainingMemoryBench,
   runtimeBench,
   kernelsBench,

@@ -1,6 +1,9 @@
 /**
- * Conv / dense / gate training throughput, JS twins vs wasm kernels, in the same process (the machine is shared
- * and noisy, so the backends alternate step by step and each reports its median). Workloads as ./throughput.ts:
+ * Conv / dense / gate training throughput of the models run layer by layer, JS twins vs wasm kernels, in the
+ * same process (the machine is shared and noisy, so the backends alternate step by step and each reports its
+ * median). Training runs these two models as fused kernels instead (./fused.ts, `npm run bench -- fused`); the
+ * timing wrappers here are not wasmKernels, so the models take their layered path, which is what the fused
+ * kernels replaced and what the other convolutional models run. Workloads as ./throughput.ts:
  * the gated TCN (causal, batch 16 x 8192) and MLP-256 (batch 4096), MSE + Adam. Also reports where a step's
  * time goes per kernel family and GFLOP/s of each (2 flops per multiply-add: conv forward 2 B T O (I/G) K,
  * backward data and backward weights the same each; dense 2 R I O per product).
@@ -21,9 +24,13 @@ import {
 import { MlpModel } from "../../src/nn/models/mlp.ts";
 import type { Model } from "../../src/nn/models/model.ts";
 import { TcnModel } from "../../src/nn/models/tcn.ts";
+import { enableRelaxedSimd } from "../../src/node/wasm.ts";
 import { createLoss } from "../../src/train/losses/index.ts";
 import { Adam } from "../../src/train/optimizer.ts";
 import { trainStep } from "../../src/train/step.ts";
+
+// As the CLI: the relaxed-SIMD build of the kernels (src/node/wasm.ts).
+enableRelaxedSimd();
 
 const filter = process.argv[2] ?? "";
 const steps = Number(process.argv[3] ?? 6);

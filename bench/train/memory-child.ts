@@ -6,8 +6,10 @@ import { splitFrames } from "../../src/data/split.ts";
 import { findPreset } from "../../src/nn/models/presets.ts";
 import { createModel } from "../../src/nn/models/registry.ts";
 import { createParallelGradients } from "../../src/node/parallel/gradients.ts";
+import { enableRelaxedSimd } from "../../src/node/wasm.ts";
 import { activationBudget, train } from "../../src/train/trainer.ts";
 
+enableRelaxedSimd();
 const [presetName = "lstm-16", batchesArg = "20", microBatchArg] = process.argv.slice(2);
 const batches = Number(batchesArg);
 const rate = 48000;

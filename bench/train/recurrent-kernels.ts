@@ -9,9 +9,13 @@
 import { Rng } from "../../src/core/rng.ts";
 import { jsKernels, type Kernels, useKernels, wasmKernels } from "../../src/nn/kernels/index.ts";
 import { RnnModel } from "../../src/nn/models/rnn.ts";
+import { enableRelaxedSimd } from "../../src/node/wasm.ts";
 import { createLoss } from "../../src/train/losses/index.ts";
 import { Adam } from "../../src/train/optimizer.ts";
 import { trainStep } from "../../src/train/step.ts";
+
+// As the CLI: the relaxed-SIMD build of the kernels (src/node/wasm.ts).
+enableRelaxedSimd();
 
 const filter = process.argv[2] ?? "";
 const steps = Number(process.argv[3] ?? 7);

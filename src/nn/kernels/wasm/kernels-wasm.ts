@@ -2,7 +2,7 @@
 /* biome-ignore-all format: generated */
 
 /** SHA-256 of the sources, flags and compiler version these modules were built from. */
-export const KERNELS_WASM_SOURCE_SHA256 = "5979f08f53c975303ea8b44139e80d6a8ef84833f3710ca48e6bbe0e9be02d87";
+export const KERNELS_WASM_SOURCE_SHA256 = "006329d848113a84cc05a28f48716c847885c41323099b78da20368abc021f56";
 
 /** The module built for wasm SIMD 128 (54914 bytes), base64. */
 export const KERNELS_WASM_BASE64 =
