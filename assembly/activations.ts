@@ -15,24 +15,13 @@
 import {
   expV,
   fastMathTableAt,
-  sigmoidR,
   sigmoidV,
-  T_BIAS,
-  T_HI,
-  T_LO,
-  T_LOG2E,
-  T_NLN2_HI,
-  T_NLN2_LO,
   T_ONE,
-  T_P,
-  T_ROUNDER,
-  T_TANH_HI,
-  T_TWO,
+  TABLE_GATE,
   TABLE_SIGMOID,
   TABLE_TANH,
   tableLoop,
   tanhM,
-  tanhR,
   tanhV,
 } from "./fastmath";
 
@@ -328,7 +317,7 @@ export function gatedBackwardF32(dx: usize, dy: usize, x: usize, count: i32, ite
 /**
  * For rows c < width, frames t < count: th = tanh(z[c][t]), sg = sigmoid(z[width + c][t]); save[c][t] = th,
  * save[width + c][t] = sg, g[c][t] = th sg; g[c][count .. frames) = 0 (the tile's padding to whole blocks).
- * With fastmath's table constants held in registers (sigmoidR, tanhR): the loop is all arithmetic.
+ * With fastmath's table constants held in registers (tableLoop).
  */
 export function gateRowsForward(
   save: usize,
@@ -341,49 +330,13 @@ export function gateRowsForward(
   count: i32,
   frames: i32,
 ): void {
-  const k = fastMathTableAt();
-  const lo = v128.load32_splat(k + T_LO);
-  const hi = v128.load32_splat(k + T_HI);
-  const log2e = v128.load32_splat(k + T_LOG2E);
-  const rounder = v128.load32_splat(k + T_ROUNDER);
-  const nln2hi = v128.load32_splat(k + T_NLN2_HI);
-  const nln2lo = v128.load32_splat(k + T_NLN2_LO);
-  const p0 = v128.load32_splat(k + T_P);
-  const p1 = v128.load32_splat(k + T_P + 4);
-  const p2 = v128.load32_splat(k + T_P + 8);
-  const p3 = v128.load32_splat(k + T_P + 12);
-  const p4 = v128.load32_splat(k + T_P + 16);
-  const p5 = v128.load32_splat(k + T_P + 20);
-  const one = v128.load32_splat(k + T_ONE);
-  const two = v128.load32_splat(k + T_TWO);
-  const bias = v128.load32_splat(k + T_BIAS);
-  const tanhHi = v128.load32_splat(k + T_TANH_HI);
   for (let c = 0; c < width; c++) {
     const th = save + ((<usize>(c * saveStride)) << 2);
     const sg = save + ((<usize>((width + c) * saveStride)) << 2);
     const za = z + ((<usize>(c * zStride)) << 2);
     const zb = z + ((<usize>((width + c) * zStride)) << 2);
     const gc = g + ((<usize>(c * gStride)) << 2);
-    // Four frames at a time, then one at a time in lane 0.
-    for (let t = 0; t < count; ) {
-      const i = (<usize>t) << 2;
-      const whole = t + 4 <= count;
-      const a = whole ? v128.load(za + i) : lane(za + i);
-      const b = whole ? v128.load(zb + i) : lane(zb + i);
-      const tv = tanhR(a, tanhHi, two, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
-      const sv = sigmoidR(b, lo, hi, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
-      const gv = f32x4.mul(tv, sv);
-      if (whole) {
-        v128.store(th + i, tv);
-        v128.store(sg + i, sv);
-        v128.store(gc + i, gv);
-      } else {
-        store<f32>(th + i, f32x4.extract_lane(tv, 0));
-        store<f32>(sg + i, f32x4.extract_lane(sv, 0));
-        store<f32>(gc + i, f32x4.extract_lane(gv, 0));
-      }
-      t += whole ? 4 : 1;
-    }
+    tableLoop(th, za, count, TABLE_GATE, sg, zb, gc);
     if (frames > count) memory.fill(gc + ((<usize>count) << 2), 0, (<usize>(frames - count)) << 2);
   }
 }

@@ -294,15 +294,25 @@ export function tanhR(
 export const TABLE_EXP = 0;
 export const TABLE_SIGMOID = 1;
 export const TABLE_TANH = 2;
+export const TABLE_GATE = 3;
 
 /**
  * y[i] = f(x[i]) for i < count (y may be x) with the table's constants: f = exp (of x clamped to [-87.3, 88.3]),
- * sigmoid or tanh, by `kind` (a constant at each call site, so each inlined copy has one branch-free loop).
- * Four floats at a time, then one at a time in lane 0.
+ * sigmoid or tanh, by `kind` (a constant at each call site, so each inlined copy has one branch-free loop);
+ * TABLE_GATE, WaveNet's gate: y[i] = tanh(x[i]), y2[i] = sigmoid(x2[i]), y3[i] = y[i] y2[i]. Four floats at a
+ * time, then one at a time in lane 0.
  */
 // @ts-ignore: decorator (AssemblyScript)
 @inline
-export function tableLoop(y: usize, x: usize, count: i32, kind: i32): void {
+export function tableLoop(
+  y: usize,
+  x: usize,
+  count: i32,
+  kind: i32,
+  y2: usize = 0,
+  x2: usize = 0,
+  y3: usize = 0,
+): void {
   const k = fastMathTableAt();
   const lo = v128.load32_splat(k + T_LO);
   const hi = v128.load32_splat(k + T_HI);
@@ -331,6 +341,18 @@ export function tableLoop(y: usize, x: usize, count: i32, kind: i32): void {
     } else if (kind === TABLE_SIGMOID)
       r = sigmoidR(v, lo, hi, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
     else r = tanhR(v, tanhHi, two, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
+    if (kind === TABLE_GATE) {
+      const b = whole ? v128.load(x2 + at) : f32x4.splat(load<f32>(x2 + at));
+      const s = sigmoidR(b, lo, hi, log2e, rounder, nln2hi, nln2lo, p0, p1, p2, p3, p4, p5, one, bias);
+      const g = f32x4.mul(r, s);
+      if (whole) {
+        v128.store(y2 + at, s);
+        v128.store(y3 + at, g);
+      } else {
+        store<f32>(y2 + at, f32x4.extract_lane(s, 0));
+        store<f32>(y3 + at, f32x4.extract_lane(g, 0));
+      }
+    }
     if (whole) v128.store(y + at, r);
     else store<f32>(y + at, f32x4.extract_lane(r, 0));
     i += whole ? 4 : 1;

@@ -31,13 +31,17 @@ const WORKLOADS: Workload[] = [
     inLength: 8192,
     multiplyAdds: (frames) => frames * (3 * TCN_FORWARD - 16),
   },
-  {
-    name: "MLP-256 batch 4096",
+  // 4096 outputs either way: from 16 sliding windows (read in place), or 4096 separate windows (repacked).
+  ...[
+    [16, 511],
+    [4096, 256],
+  ].map(([batch, inLength]) => ({
+    name: `MLP-256 ${batch} x ${inLength}`,
     make: () => new MlpModel({ window: 256, hidden: [64, 64] }),
-    batch: 4096,
-    inLength: 256,
-    multiplyAdds: (rows) => rows * (3 * MLP_FORWARD - 256 * 64),
-  },
+    batch: batch!,
+    inLength: inLength!,
+    multiplyAdds: (rows: number) => rows * (3 * MLP_FORWARD - 256 * 64),
+  })),
 ];
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { jsKernels, useKernels, wasmKernels } from "../../src/nn/kernels/index.ts";
 import type { Sequence } from "../../src/nn/layers/sequence.ts";
 import type { Model } from "../../src/nn/models/model.ts";
-import { Rng, randomArray } from "./gradcheck.ts";
+import { checkFloat32Differences, Rng, randomArray, weightedSum } from "./gradcheck.ts";
 
 /*
  * Helpers for the models that train as one fused wasm kernel in float32 (TcnModel, MlpModel): the fused run
@@ -29,7 +29,7 @@ export function passes(
 }
 
 /** max |a - b| / max |b|. */
-export function worstRatio(a: Float32Array, b: Float32Array): number {
+function worstRatio(a: Float32Array, b: Float32Array): number {
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < b.length; i++) {
@@ -40,8 +40,8 @@ export function worstRatio(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Every parameter's gradient from the fused kernel against float32 central differences (step 1e-2) of
- * loss = sum(y r) for a random r: within 2e-3 + 2e-3 |numeric|.
+ * Every parameter's gradient from the fused kernel against float32 central differences of loss = sum(y r)
+ * for a random r: within 2e-3 (1 + |numeric|).
  */
 export function checkFusedGradients(model: Model, input: Sequence, label: string): void {
   useKernels(wasmKernels);
@@ -51,28 +51,38 @@ export function checkFusedGradients(model: Model, input: Sequence, label: string
     model.parameters.zeroGrads();
     model.backward({ ...y, data: r });
     const grads = Float32Array.from(model.parameters.grads);
-    const loss = (): number => {
-      const out = model.forward(input).data;
-      let sum = 0;
-      for (let i = 0; i < out.length; i++) sum += out[i]! * r[i]!;
-      return sum;
-    };
-    const values = model.parameters.values;
-    for (let i = 0; i < values.length; i++) {
-      const saved = values[i]!;
-      values[i] = saved + 1e-2;
-      const plus = loss();
-      const up = values[i]!;
-      values[i] = saved - 1e-2;
-      const minus = loss();
-      const numeric = (plus - minus) / (up - values[i]!);
-      values[i] = saved;
-      assert.ok(
-        Math.abs(numeric - grads[i]!) <= 2e-3 + 2e-3 * Math.abs(numeric),
-        `${label} parameter ${i}: ${grads[i]} vs ${numeric}`,
-      );
-    }
+    const loss = (): number => weightedSum(model.forward(input).data, r);
+    const values = model.parameters.values as Float32Array;
+    checkFloat32Differences(loss, [{ name: `${label} parameter`, values, grad: grads }], 2e-3);
   } finally {
     useKernels(null);
   }
+}
+
+/**
+ * Runs every case fused and with its twin (`run(i, fused)`), asserting outputs within 4e-6 and gradients
+ * within 1e-5 of the twin's largest, and prints the worst ratios.
+ */
+export function compareWithTwin(
+  label: string,
+  cases: readonly unknown[],
+  run: (index: number, fused: boolean) => { y: Float32Array; grads: Float32Array },
+): void {
+  let worstY = 0;
+  let worstGrad = 0;
+  cases.forEach((c, i) => {
+    const fused = run(i, true);
+    const twin = run(i, false);
+    assert.equal(fused.y.length, twin.y.length);
+    const y = worstRatio(fused.y, twin.y);
+    const grads = worstRatio(fused.grads, twin.grads);
+    const what = JSON.stringify(c);
+    assert.ok(y <= 4e-6, `${what}: outputs differ by ${y} of the largest`);
+    assert.ok(grads <= 1e-5, `${what}: gradients differ by ${grads} of the largest`);
+    worstY = Math.max(worstY, y);
+    worstGrad = Math.max(worstGrad, grads);
+  });
+  console.log(
+    `${label} vs JS layers, worst |diff| / max: outputs ${worstY.toExponential(2)}, gradients ${worstGrad.toExponential(2)}`,
+  );
 }

@@ -48,6 +48,34 @@ export function gradcheck(
   }
 }
 
+/**
+ * Float32 central differences (step 1e-2, divided by the step the float32 values really took) against the
+ * gradients of the float32 kernels: |analytic - numeric| <= tolerance (1 + |numeric|) for every element of
+ * every checked array.
+ */
+export function checkFloat32Differences(
+  loss: () => number,
+  checked: readonly { name: string; values: Float32Array; grad: ArrayLike<number> }[],
+  tolerance: number,
+): void {
+  for (const { name, values, grad } of checked) {
+    for (let i = 0; i < values.length; i++) {
+      const saved = values[i]!;
+      values[i] = saved + 1e-2;
+      const plus = loss();
+      const up = values[i]!;
+      values[i] = saved - 1e-2;
+      const minus = loss();
+      const numeric = (plus - minus) / (up - values[i]!);
+      values[i] = saved;
+      assert.ok(
+        Math.abs(numeric - grad[i]!) <= tolerance * (1 + Math.abs(numeric)),
+        `${name}[${i}]: ${grad[i]} vs ${numeric}`,
+      );
+    }
+  }
+}
+
 /** sum_i weights[i] * y[i]: a scalar whose gradient with respect to y is `weights`. */
 export function weightedSum(y: ArrayLike<number>, weights: ArrayLike<number>): number {
   let sum = 0;

@@ -7,7 +7,7 @@ import * as wasm from "../../../src/nn/kernels/wasm/dense.ts";
 import { setTrainingWasmBuild, trainingWasmBuild } from "../../../src/nn/kernels/wasm/module.ts";
 import { enableRelaxedSimd } from "../../../src/node/wasm.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
-import { Rng, randomArray } from "../../helpers/gradcheck.ts";
+import { checkFloat32Differences, Rng, randomArray } from "../../helpers/gradcheck.ts";
 import { testEachBuild, WASM_BUILDS } from "../../helpers/wasm-builds.ts";
 
 /*
@@ -126,26 +126,15 @@ testEachBuild("wasm dense: float32 central differences match its gradients (tiny
   const dw = new Float32Array(45);
   const db = new Float32Array(9);
   wasm.denseBackward(dx, dw, db, r, x, w, shape);
-  for (const [name, values, grad] of [
-    ["x", x, dx],
-    ["w", w, dw],
-    ["b", b, db],
-  ] as const) {
-    for (let i = 0; i < values.length; i++) {
-      const saved = values[i]!;
-      values[i] = saved + 1e-2;
-      const plus = loss();
-      const up = values[i]!;
-      values[i] = saved - 1e-2;
-      const minus = loss();
-      const numeric = (plus - minus) / (up - values[i]!);
-      values[i] = saved;
-      assert.ok(
-        Math.abs(numeric - grad[i]!) <= 1e-3 + 1e-3 * Math.abs(numeric),
-        `${name}[${i}]: ${grad[i]} vs ${numeric}`,
-      );
-    }
-  }
+  checkFloat32Differences(
+    loss,
+    [
+      { name: "x", values: x, grad: dx },
+      { name: "w", values: w, grad: dw },
+      { name: "b", values: b, grad: db },
+    ],
+    1e-3,
+  );
 });
 
 testEachBuild("wasm dense routes Float64Array to the JS twin (bit-equal)", () => {

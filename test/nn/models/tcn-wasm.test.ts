@@ -4,7 +4,7 @@ import { ACTIVATIONS } from "../../../src/nn/layers/activation.ts";
 import { allocatedFloats } from "../../../src/nn/layers/sequence.ts";
 import { type TcnConfig, TcnModel } from "../../../src/nn/models/tcn.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
-import { checkFusedGradients, passes, worstRatio } from "../../helpers/fused.ts";
+import { checkFusedGradients, compareWithTwin, passes } from "../../helpers/fused.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
 import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
@@ -55,23 +55,7 @@ function run({ config, batch, length }: Case, fused: boolean, seed: number) {
 }
 
 testEachBuild("the fused wasm TCN equals the layers run with the JS kernels (outputs and gradients)", () => {
-  let worstY = 0;
-  let worstGrad = 0;
-  CASES.forEach((c, i) => {
-    const fused = run(c, true, 10 + i);
-    const twin = run(c, false, 10 + i);
-    assert.equal(fused.y.length, twin.y.length);
-    const y = worstRatio(fused.y, twin.y);
-    const grads = worstRatio(fused.grads, twin.grads);
-    const what = JSON.stringify(c);
-    assert.ok(y <= 4e-6, `${what}: outputs differ by ${y} of the largest`);
-    assert.ok(grads <= 1e-5, `${what}: gradients differ by ${grads} of the largest`);
-    worstY = Math.max(worstY, y);
-    worstGrad = Math.max(worstGrad, grads);
-  });
-  console.log(
-    `fused TCN vs JS layers, worst |diff| / max: outputs ${worstY.toExponential(2)}, gradients ${worstGrad.toExponential(2)}`,
-  );
+  compareWithTwin("fused TCN", CASES, (i, fused) => run(CASES[i]!, fused, 10 + i));
 });
 
 testEachBuild("the fused wasm TCN's gradients match float32 central differences", () => {

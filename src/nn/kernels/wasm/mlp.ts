@@ -1,7 +1,7 @@
 import type { ActivationKind } from "../types.ts";
 import { stage, unstage } from "./activations.ts";
-import { trainingWasmBuild, WASM_ACTIVATION_CODES, type WasmExports } from "./module.ts";
-import { WasmScratch } from "./scratch.ts";
+import { WASM_ACTIVATION_CODES, type WasmExports } from "./module.ts";
+import { PlannedScratch, type WasmScratch } from "./scratch.ts";
 
 /*
  * The study's MLP (src/nn/models/mlp.ts: each output sample a fully connected net of the `window` input
@@ -95,9 +95,15 @@ interface Plan {
 export class WasmMlp {
   private readonly spec: MlpSpec;
   private readonly tensors: MlpTensors;
-  private scratch: WasmScratch | null = null;
-  private plan: Plan | null = null;
-  private capacity = 0;
+  private readonly memory = new PlannedScratch<Plan>(
+    (scratch, batch, inLength) => this.layout(scratch, batch, inLength),
+    (plan, batch) => {
+      if (batch === plan.batch) return;
+      plan.batch = batch;
+      plan.rows = batch * plan.outLength;
+      segment(plan, this.spec.window);
+    },
+  );
 
   constructor(spec: MlpSpec, tensors: MlpTensors) {
     this.spec = spec;
@@ -109,10 +115,10 @@ export class WasmMlp {
    * parameters). Returns the floats of wasm memory this call newly reserved (0 once the shape has been seen).
    */
   forward(y: Float32Array, x: Float32Array, values: Float32Array, batch: number, inLength: number): number {
-    const grown = this.prepare(batch, inLength);
-    const plan = this.plan!;
-    const f = this.scratch!.exports;
-    const heap = this.scratch!.heap;
+    const grown = this.memory.prepare(batch, inLength);
+    const { plan, scratch } = this.memory;
+    const f = scratch.exports;
+    const heap = scratch.heap;
     if (plan.xStride === inLength) stage(heap, plan.x, x, 0, batch * inLength);
     else
       for (let b = 0; b < batch; b++) stage(heap, plan.x + b * plan.xStride * 4, x, b * inLength, inLength);
@@ -148,15 +154,15 @@ export class WasmMlp {
     // The output is column 0 of the last layer's rows (gathered in the dy buffer, free until backward).
     const last = plan.layers[plan.layers.length - 1]!;
     f.convCopyRows!(plan.dy, 1, 0, last.z, last.cols, 1, plan.rows, 0);
-    unstage(this.scratch!.heap, plan.dy, y, 0, plan.rows);
+    unstage(heap, plan.dy, y, 0, plan.rows);
     return grown;
   }
 
   /** Adds d loss / d parameters for the last forward call into `grads`, given dy [batch, outLength]. */
   backward(grads: Float32Array, dy: Float32Array): void {
-    const plan = this.plan!;
-    const f = this.scratch!.exports;
-    const heap = this.scratch!.heap;
+    const { plan, scratch } = this.memory;
+    const f = scratch.exports;
+    const heap = scratch.heap;
     const code = WASM_ACTIVATION_CODES[this.spec.activation];
     for (let j = 0; j < plan.layers.length; j++) {
       const layer = plan.layers[j]!;
@@ -223,8 +229,8 @@ export class WasmMlp {
 
   /** The padded weight copies of every layer from the model's parameters (they change every step). */
   private stageWeights(values: Float32Array, f: WasmExports): void {
-    const heap = this.scratch!.heap;
-    const plan = this.plan!;
+    const { plan, scratch } = this.memory;
+    const heap = scratch.heap;
     for (let j = 0; j < plan.layers.length; j++) {
       const layer = plan.layers[j]!;
       const { weight, bias } = this.tensors.layers[j]!;
@@ -239,28 +245,6 @@ export class WasmMlp {
       // w^T [pairs][cols].
       f.denseTranspose!(layer.wT, layer.w, layer.cols, layer.pairs, layer.cols);
     }
-  }
-
-  private prepare(batch: number, inLength: number): number {
-    const build = trainingWasmBuild();
-    if (this.scratch === null || this.scratch.build !== build) {
-      this.scratch = new WasmScratch(1 << 20, build);
-      this.plan = null;
-    }
-    if (this.plan !== null && this.plan.inLength === inLength && batch <= this.capacity) {
-      if (batch !== this.plan.batch) {
-        this.plan.batch = batch;
-        this.plan.rows = batch * this.plan.outLength;
-        segment(this.plan, this.spec.window);
-      }
-      return 0;
-    }
-    const scratch = this.scratch;
-    scratch.reset();
-    const before = scratch.mark();
-    this.plan = this.layout(scratch, batch, inLength);
-    this.capacity = batch;
-    return (scratch.mark() - before) / 4;
   }
 
   private layout(scratch: WasmScratch, batch: number, inLength: number): Plan {

@@ -101,3 +101,45 @@ export function wasmScratch(): WasmScratch {
   }
   return scratch;
 }
+
+/**
+ * A fused kernel's own scratch memory (so that its addresses stay put between its forward and backward
+ * passes) and its layout of that memory, a plan, for the last input length: kept while the length stays,
+ * the batch fits and the training build is the same, laid out anew otherwise. `resize` adapts a kept plan
+ * to a smaller batch.
+ */
+export class PlannedScratch<P> {
+  private current: { scratch: WasmScratch; plan: P; inLength: number; capacity: number } | null = null;
+
+  constructor(
+    private readonly layout: (scratch: WasmScratch, batch: number, inLength: number) => P,
+    private readonly resize: (plan: P, batch: number) => void,
+  ) {}
+
+  /** Makes the plan fit `batch` items of `inLength` frames; returns the floats newly reserved (0: kept). */
+  prepare(batch: number, inLength: number): number {
+    const build = trainingWasmBuild();
+    let current = this.current;
+    if (current !== null && current.scratch.build === build && current.inLength === inLength) {
+      if (batch <= current.capacity) {
+        this.resize(current.plan, batch);
+        return 0;
+      }
+    }
+    const scratch =
+      current !== null && current.scratch.build === build ? current.scratch : new WasmScratch(1 << 20, build);
+    scratch.reset();
+    const before = scratch.mark();
+    current = { scratch, plan: this.layout(scratch, batch, inLength), inLength, capacity: batch };
+    this.current = current;
+    return (scratch.mark() - before) / 4;
+  }
+
+  get scratch(): WasmScratch {
+    return this.current!.scratch;
+  }
+
+  get plan(): P {
+    return this.current!.plan;
+  }
+}

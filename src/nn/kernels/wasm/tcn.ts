@@ -1,7 +1,7 @@
 import type { ActivationKind } from "../types.ts";
 import { stage, unstage } from "./activations.ts";
-import { trainingWasmBuild, WASM_ACTIVATION_CODES, type WasmExports } from "./module.ts";
-import { WasmScratch } from "./scratch.ts";
+import { WASM_ACTIVATION_CODES, type WasmExports } from "./module.ts";
+import { PlannedScratch, type WasmScratch } from "./scratch.ts";
 
 /*
  * The gated TCN (src/nn/models/tcn.ts) trained as one fused wasm kernel: forward and backward of the whole stack
@@ -33,7 +33,10 @@ import { WasmScratch } from "./scratch.ts";
  * them pairs them with a zero or is cropped, except D, whose tails are kept zero.
  */
 
-/** Frames per tile: z (2 x 16 rows), g and residual(g) of a 16-wide TCN fill 32 KiB, Zen 4's L1. */
+/**
+ * Frames per tile. For a 16-wide TCN the tile's z (32 rows), g and residual(g) take 64 KiB (L2); 64 and 128
+ * frames (within L1) measured no faster, and 256 slightly fewer calls.
+ */
 const TILE = 256;
 
 /** Frames per float32 partial sum of the weight gradients (then float64), as the conv kernels. */
@@ -158,17 +161,17 @@ interface Plan {
 
 /**
  * The fused kernel for one TcnModel. `forward` and `backward` take and give plain Float32Arrays laid out as the
- * model's Sequences; `backward` adds into the model's flat gradient array. Memory grows to the largest shape
- * used and is reused for smaller ones of the same input length.
+ * model's Sequences; `backward` adds into the model's flat gradient array (for the last forward's batch).
  */
 export class WasmTcn {
   private readonly spec: TcnSpec;
   private readonly tensors: TcnTensors;
-  private scratch: WasmScratch | null = null;
-  private plan: Plan | null = null;
-  /** Batch items the plan has room for. */
-  private capacity = 0;
-  private forwardBatch = 0;
+  private readonly memory = new PlannedScratch<Plan>(
+    (scratch, batch, inLength) => this.layout(scratch, batch, inLength),
+    (plan, batch) => {
+      plan.batch = batch;
+    },
+  );
 
   constructor(spec: TcnSpec, tensors: TcnTensors) {
     this.spec = spec;
@@ -186,10 +189,10 @@ export class WasmTcn {
    * parameters). Returns the floats of wasm memory this call newly reserved (0 once the shape has been seen).
    */
   forward(y: Float32Array, x: Float32Array, values: Float32Array, batch: number, inLength: number): number {
-    const grown = this.prepare(batch, inLength);
-    const plan = this.plan!;
-    const f = this.scratch!.exports;
-    const heap = this.scratch!.heap;
+    const grown = this.memory.prepare(batch, inLength);
+    const { plan, scratch } = this.memory;
+    const f = scratch.exports;
+    const heap = scratch.heap;
     const { channels, width } = this.spec;
     heap.set(values, plan.values >> 2);
     this.splat(plan, f);
@@ -201,18 +204,39 @@ export class WasmTcn {
       f.convCopyRows!(xb, plan.xStride, 0, plan.xStage, L0, L0, channels, plan.xStride - L0);
       const first = plan.layers[0]!;
       const p0 = first.p + b * first.pItem * 4;
-      correlate(f, plan, p0 + first.lead * 4, first.pStride, xb, plan.inputOffsets, plan.input, up(L0, 8), 0);
+      correlate(
+        f,
+        plan,
+        p0 + first.lead * 4,
+        first.pStride,
+        xb,
+        plan.inputOffsets,
+        plan.input,
+        false,
+        up(L0, 8),
+        0,
+      );
       const skip = plan.skip + b * plan.skipItem * 4;
       f.zeroRows!(skip, plan.skipStride, width, 0, skipLength);
       for (let i = 0; i < plan.layers.length; i++)
         this.layerForward(f, plan, plan.layers[i]!, plan.layers[i + 1] ?? null, b);
-      correlate(f, plan, plan.y, plan.yStride, skip, plan.headOffsets, plan.head, up(skipLength, 8), 0);
+      correlate(
+        f,
+        plan,
+        plan.y,
+        plan.yStride,
+        skip,
+        plan.headOffsets,
+        plan.head,
+        false,
+        up(skipLength, 8),
+        0,
+      );
       for (let c = 0; c < channels; c++) {
         const at = (plan.y >> 2) + c * plan.yStride;
         unstage(heap, at * 4, y, (b * channels + c) * skipLength, skipLength);
       }
     }
-    this.forwardBatch = batch;
     return grown;
   }
 
@@ -226,7 +250,7 @@ export class WasmTcn {
     for (let t0 = 0; t0 < layer.outLength; t0 += TILE) {
       const n = Math.min(TILE, layer.outLength - t0);
       const frames = up(n, 8);
-      correlate(f, plan, plan.z, TILE, p + t0 * 4, layer.convOffsets, layer.conv, frames, 0);
+      correlate(f, plan, plan.z, TILE, p + t0 * 4, layer.convOffsets, layer.conv, false, frames, 0);
       if (gated) f.gateRowsForward!(s + t0 * 4, layer.sStride, plan.g, TILE, plan.z, TILE, width, n, frames);
       else
         f.activationRowsForward!(
@@ -248,7 +272,7 @@ export class WasmTcn {
         f.addRows!(at, plan.skipStride, plan.g + (from - t0) * 4, TILE, width, t0 + n - from);
       }
       if (next !== null) {
-        correlate(f, plan, plan.r, TILE, plan.g, plan.tileOffsets, layer.residual, frames, 0);
+        correlate(f, plan, plan.r, TILE, plan.g, plan.tileOffsets, layer.residual, false, frames, 0);
         const h = p + (t0 + layer.span) * 4;
         f.sumRows!(pNext + t0 * 4, next.pStride, plan.r, TILE, h, layer.pStride, width, n);
       }
@@ -260,12 +284,11 @@ export class WasmTcn {
    * dy [batch, channels, outLength].
    */
   backward(grads: Float32Array, dy: Float32Array): void {
-    const plan = this.plan!;
-    const f = this.scratch!.exports;
-    const batch = this.forwardBatch;
+    const { plan, scratch } = this.memory;
+    const f = scratch.exports;
+    const { batch, skipLength } = plan;
     const { channels, width } = this.spec;
-    const skipLength = plan.skipLength;
-    const heap = this.scratch!.heap;
+    const heap = scratch.heap;
     for (let k = 0; k < plan.convs.length; k++) {
       const { w } = plan.convs[k]!;
       heap.fill(0, w.totals >> 2, (w.totals >> 2) + 2 * w.rows * even(w.pairs));
@@ -282,7 +305,18 @@ export class WasmTcn {
       const frames4 = up(skipLength, 4);
       dots(f, plan, plan.head, plan.y, plan.yStride, skip, plan.headOffsets, frames4);
       f.convRowSums!(plan.head.biasTotals, plan.y, plan.yStride, channels, frames4);
-      adjoint(f, plan, plan.dSkip, plan.skipStride, plan.y, plan.yOffsets, plan.head, up(skipLength, 8), 0);
+      correlate(
+        f,
+        plan,
+        plan.dSkip,
+        plan.skipStride,
+        plan.y,
+        plan.yOffsets,
+        plan.head,
+        true,
+        up(skipLength, 8),
+        0,
+      );
       let dNext = -1;
       for (let i = plan.layers.length - 1; i >= 0; i--) dNext = this.layerBackward(f, plan, i, b, dNext);
       const first = plan.layers[0]!;
@@ -313,7 +347,8 @@ export class WasmTcn {
       const n = Math.min(TILE, layer.outLength - t0);
       const frames = up(n, 8);
       // dg = residual^T dh_{i+1} + dskip (cropped), then dz through the gate (which gives g again, in r).
-      if (dh !== 0) adjoint(f, plan, plan.g, TILE, dh + t0 * 4, plan.dOffsets, layer.residual, frames, 0);
+      if (dh !== 0)
+        correlate(f, plan, plan.g, TILE, dh + t0 * 4, plan.dOffsets, layer.residual, true, frames, 0);
       else f.zeroRows!(plan.g, TILE, width, 0, frames);
       const from = Math.max(t0, layer.skipOffset);
       if (from < t0 + n) {
@@ -379,7 +414,7 @@ export class WasmTcn {
         width,
         frames - layer.inLength,
       );
-    adjoint(
+    correlate(
       f,
       plan,
       dCur,
@@ -387,6 +422,7 @@ export class WasmTcn {
       layer.dz + layer.lead * 4,
       layer.adjointOffsets,
       layer.conv,
+      true,
       frames,
       1,
     );
@@ -397,25 +433,6 @@ export class WasmTcn {
   /** Splats the parameters for both passes (they change every step). */
   private splat(plan: Plan, f: Exports): void {
     for (let k = 0; k < plan.convs.length; k++) splatConv(f, plan, plan.convs[k]!.w, plan.convs[k]!.tensors);
-  }
-
-  /** Lays out the memory for `batch` items of `inLength` frames (reusing the last plan when it fits). */
-  private prepare(batch: number, inLength: number): number {
-    const build = trainingWasmBuild();
-    if (this.scratch === null || this.scratch.build !== build) {
-      this.scratch = new WasmScratch(1 << 20, build);
-      this.plan = null;
-    }
-    if (this.plan !== null && this.plan.inLength === inLength && batch <= this.capacity) {
-      this.plan.batch = batch;
-      return 0;
-    }
-    const scratch = this.scratch;
-    scratch.reset();
-    const before = scratch.mark();
-    this.plan = this.layout(scratch, batch, inLength);
-    this.capacity = batch;
-    return (scratch.mark() - before) / 4;
   }
 
   private layout(scratch: WasmScratch, batch: number, inLength: number): Plan {
@@ -532,7 +549,11 @@ function sum(values: readonly number[]): number {
   return total;
 }
 
-/** out [w.rows][frames] (+)= bias + W inp: the forward correlation over rows at `inp` (pair byte offsets). */
+/**
+ * out (+)= the correlation of w's splatted weights with the rows at `inp` (pair byte offsets), over `frames`:
+ * the conv itself (out [w.rows], bias included) or, `adjoint`, its adjoint (out [w.inputs], W^T with the taps
+ * flipped, no bias).
+ */
 function correlate(
   f: Exports,
   plan: Plan,
@@ -541,54 +562,14 @@ function correlate(
   inp: number,
   offsets: number,
   w: ConvWeights,
+  adjoint: boolean,
   frames: number,
   accumulate: number,
 ): void {
-  f.convCorrelate!(
-    out,
-    outStride,
-    inp,
-    0,
-    0,
-    offsets,
-    w.forward,
-    1,
-    w.rows,
-    w.pairs,
-    frames,
-    plan.dummy,
-    accumulate,
-  );
-}
-
-/** out [w.inputs][frames] (+)= W^T inp (taps flipped): the adjoint correlation over rows at `inp`. */
-function adjoint(
-  f: Exports,
-  plan: Plan,
-  out: number,
-  outStride: number,
-  inp: number,
-  offsets: number,
-  w: ConvWeights,
-  frames: number,
-  accumulate: number,
-): void {
-  const pairs = w.rows * w.taps;
-  f.convCorrelate!(
-    out,
-    outStride,
-    inp,
-    0,
-    0,
-    offsets,
-    w.adjoint,
-    1,
-    w.inputs,
-    pairs,
-    frames,
-    plan.dummy,
-    accumulate,
-  );
+  const splat = adjoint ? w.adjoint : w.forward;
+  const rows = adjoint ? w.inputs : w.rows;
+  const pairs = adjoint ? w.rows * w.taps : w.pairs;
+  f.convCorrelate!(out, outStride, inp, 0, 0, offsets, splat, 1, rows, pairs, frames, plan.dummy, accumulate);
 }
 
 /** w's float64 weight-gradient totals += dy [w.rows][frames] x the input pairs at `inp` (frames a multiple of 4). */
