@@ -2,7 +2,7 @@
 /* biome-ignore-all format: generated */
 
 /** SHA-256 of the sources, flags and compiler version these modules were built from. */
-export const KERNELS_WASM_SOURCE_SHA256 = "53041758b94a58c65dc327598377385e0ea3f9d010cc31b3a898623c50ca0df1";
+export const KERNELS_WASM_SOURCE_SHA256 = "4dd27a267986b01b4097665c390cf0e312ce24ebe8c15b27dbc10910f06f9157";
 
 /** The module built for wasm SIMD 128 (55224 bytes), base64. */
 export const KERNELS_WASM_BASE64 =
