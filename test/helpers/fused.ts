@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { jsKernels, useKernels, wasmKernels } from "../../src/nn/kernels/index.ts";
+import { jsKernels, runsFused, useKernels, wasmKernels } from "../../src/nn/kernels/index.ts";
 import type { Sequence } from "../../src/nn/layers/sequence.ts";
 import type { Model } from "../../src/nn/models/model.ts";
 import { checkFloat32Differences, Rng, randomArray, weightedSum } from "./gradcheck.ts";
@@ -18,6 +18,8 @@ export function passes(
 ): { y: Float32Array; grads: Float32Array } {
   useKernels(fused ? wasmKernels : jsKernels);
   try {
+    // The models take the fused path exactly when runsFused says so: the two runs are not the same path.
+    assert.equal(runsFused(input.data, model.parameters.values), fused);
     const y = model.forward(input);
     const dy = Float32Array.from(randomArray(y.data.length, new Rng(seed)));
     model.parameters.zeroGrads();
@@ -46,6 +48,7 @@ function worstRatio(a: Float32Array, b: Float32Array): number {
 export function checkFusedGradients(model: Model, input: Sequence, label: string): void {
   useKernels(wasmKernels);
   try {
+    assert.ok(runsFused(input.data, model.parameters.values), `${label}: not on the fused path`);
     const y = model.forward(input);
     const r = Float32Array.from(randomArray(y.data.length, new Rng(41)));
     model.parameters.zeroGrads();
@@ -85,4 +88,31 @@ export function compareWithTwin(
   console.log(
     `${label} vs JS layers, worst |diff| / max: outputs ${worstY.toExponential(2)}, gradients ${worstGrad.toExponential(2)}`,
   );
+}
+
+/**
+ * Counts calls of a fused kernel class's forward and backward while `work` runs (so a test sees that the model
+ * went through the fused kernel, not its layers).
+ */
+export function countFusedCalls(
+  kernel: { prototype: { forward: (...a: never[]) => unknown; backward: (...a: never[]) => unknown } },
+  work: () => void,
+): { forward: number; backward: number } {
+  const calls = { forward: 0, backward: 0 };
+  const { forward, backward } = kernel.prototype;
+  kernel.prototype.forward = function (this: unknown, ...a: never[]) {
+    calls.forward++;
+    return forward.apply(this, a);
+  };
+  kernel.prototype.backward = function (this: unknown, ...a: never[]) {
+    calls.backward++;
+    return backward.apply(this, a);
+  };
+  try {
+    work();
+  } finally {
+    kernel.prototype.forward = forward;
+    kernel.prototype.backward = backward;
+  }
+  return calls;
 }

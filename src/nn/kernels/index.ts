@@ -10,7 +10,7 @@ import * as refDense from "./reference/dense.ts";
 import * as refGated from "./reference/gated.ts";
 import * as refGru from "./reference/gru.ts";
 import * as refLstm from "./reference/lstm.ts";
-import type { Kernels } from "./types.ts";
+import type { Floats, Kernels } from "./types.ts";
 import { wasmKernels } from "./wasm/index.ts";
 import { resolveKernelBackend } from "./wasm/module.ts";
 
@@ -61,6 +61,14 @@ let active: Kernels | null = null;
  */
 export function kernels(): Kernels {
   return active ?? (resolveKernelBackend() === "wasm" ? wasmKernels : jsKernels);
+}
+
+/**
+ * Whether a model may run as one fused wasm kernel (src/nn/kernels/wasm/tcn.ts, mlp.ts): float32 input and
+ * parameters, and the wasm backend in use (not the JS twins, a test's wrapper or useKernels' choice).
+ */
+export function runsFused(input: Floats, parameters: Floats): boolean {
+  return input instanceof Float32Array && parameters instanceof Float32Array && kernels() === wasmKernels;
 }
 
 /** Switches the backend for every layer (e.g. to the reference twins in tests); null returns to the default. */

@@ -1,5 +1,5 @@
 import { DeepspError } from "../../core/errors.ts";
-import { kernels, wasmKernels } from "../kernels/index.ts";
+import { runsFused } from "../kernels/index.ts";
 import type { ActivationKind, Floats } from "../kernels/types.ts";
 import { WasmMlp } from "../kernels/wasm/mlp.ts";
 import { ActivationLayer } from "../layers/activation.ts";
@@ -67,10 +67,7 @@ export class MlpModel implements Model {
         "model/shape",
         `mlp: input of ${input.length} samples is shorter than the window ${window}`,
       );
-    this.ranFused =
-      input.data instanceof Float32Array &&
-      this.parameters.values instanceof Float32Array &&
-      kernels() === wasmKernels;
+    this.ranFused = runsFused(input.data, this.parameters.values);
     if (this.ranFused) return this.forwardFused(input, outLength);
     // Unfold: row (b, t) holds input[b, t .. t + window - 1].
     const rows = input.batch * outLength;

@@ -1,5 +1,5 @@
 import { DeepspError } from "../../core/errors.ts";
-import { kernels, wasmKernels } from "../kernels/index.ts";
+import { runsFused } from "../kernels/index.ts";
 import type { ActivationKind, Floats } from "../kernels/types.ts";
 import { WasmTcn } from "../kernels/wasm/tcn.ts";
 import { ActivationLayer, GatedLayer } from "../layers/activation.ts";
@@ -108,10 +108,7 @@ export class TcnModel implements Model {
   }
 
   forward(x: Sequence): Sequence {
-    this.ranFused =
-      x.data instanceof Float32Array &&
-      this.parameters.values instanceof Float32Array &&
-      kernels() === wasmKernels;
+    this.ranFused = runsFused(x.data, this.parameters.values);
     if (this.ranFused) return this.forwardFused(x);
     let h = this.input.forward(x);
     const rows = h.batch * this.config.width;
@@ -184,7 +181,7 @@ export class TcnModel implements Model {
   private forwardFused(x: Sequence): Sequence {
     expectChannels("tcn", x, this.channels);
     this.fused ??= this.createFused();
-    const outLength = this.fused.outLength(x.length);
+    const outLength = x.length - (this.receptiveField - 1);
     if (outLength < 1) {
       throw new DeepspError(
         "model/shape",

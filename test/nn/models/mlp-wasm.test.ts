@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { WasmMlp } from "../../../src/nn/kernels/wasm/mlp.ts";
 import { ACTIVATIONS } from "../../../src/nn/layers/activation.ts";
 import { allocatedFloats } from "../../../src/nn/layers/sequence.ts";
 import { type MlpConfig, MlpModel } from "../../../src/nn/models/mlp.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
-import { checkFusedGradients, compareWithTwin, passes } from "../../helpers/fused.ts";
+import { checkFusedGradients, compareWithTwin, countFusedCalls, passes } from "../../helpers/fused.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
 import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
@@ -75,7 +76,8 @@ test("the fused MLP reuses its memory for smaller batches, plans anew for anothe
   const fresh = (batch: number, length: number): Float32Array =>
     Float32Array.from(new MlpModel(config, { seed: 3 }).forward(input(batch, length)).data);
   const before = allocatedFloats();
-  pass(4, 30);
+  const calls = countFusedCalls(WasmMlp, () => pass(4, 30));
+  assert.deepEqual(calls, { forward: 1, backward: 1 }, "the model ran the fused kernel");
   assert.ok(allocatedFloats() - before > 4 * 24 * 6, "the first pass counts its wasm memory");
   model.parameters.zeroGrads();
   const again = allocatedFloats();

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { WasmTcn } from "../../../src/nn/kernels/wasm/tcn.ts";
 import { ACTIVATIONS } from "../../../src/nn/layers/activation.ts";
 import { allocatedFloats } from "../../../src/nn/layers/sequence.ts";
 import { type TcnConfig, TcnModel } from "../../../src/nn/models/tcn.ts";
 import { allocationFree, measureAllocation } from "../../helpers/allocation.ts";
-import { checkFusedGradients, compareWithTwin, passes } from "../../helpers/fused.ts";
+import { checkFusedGradients, compareWithTwin, countFusedCalls, passes } from "../../helpers/fused.ts";
 import { Rng, randomArray } from "../../helpers/gradcheck.ts";
 import { testEachBuild } from "../../helpers/wasm-builds.ts";
 
@@ -87,7 +88,8 @@ test("the fused TCN reuses its memory for smaller batches, plans anew for anothe
     );
   };
   const before = allocatedFloats();
-  pass(3, 60);
+  const calls = countFusedCalls(WasmTcn, () => pass(3, 60));
+  assert.deepEqual(calls, { forward: 1, backward: 1 }, "the model ran the fused kernel");
   const first = allocatedFloats() - before;
   assert.ok(first > 3 * 60 * 5 * 3, `the first pass counts its wasm memory (${first} floats)`);
   model.parameters.zeroGrads();

@@ -178,12 +178,6 @@ export class WasmTcn {
     this.tensors = tensors;
   }
 
-  /** Output frames for an input of inLength frames (<= 0: too short). */
-  outLength(inLength: number): number {
-    const { causal, kernelSize, dilations } = this.spec;
-    return causal ? inLength : inLength - (kernelSize - 1) * sum(dilations);
-  }
-
   /**
    * y [batch, channels, outLength] = the TCN of x [batch, channels, inLength] with `values` (the model's flat
    * parameters). Returns the floats of wasm memory this call newly reserved (0 once the shape has been seen).
@@ -542,12 +536,6 @@ export class WasmTcn {
 type Exports = WasmExports;
 
 const even = (n: number): number => n + (n & 1);
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (let i = 0; i < values.length; i++) total += values[i]!;
-  return total;
-}
 
 /**
  * out (+)= the correlation of w's splatted weights with the rows at `inp` (pair byte offsets), over `frames`:
